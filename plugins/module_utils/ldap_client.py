@@ -20,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
+import ssl
 import uuid
 
 try:
@@ -136,8 +138,6 @@ def describe_ldap_exception(exc, server, port, params):
     info = (detail.get("info") or "").strip()
     desc = (detail.get("desc") or exc.__class__.__name__).strip()
     where = "%s:%s" % (server, port)
-    errno = detail.get("errno")
-    lowered = info.lower()
     if isinstance(exc, ldap.INVALID_CREDENTIALS):
         why = _ad_bind_detail(info) or "invalid credentials"
         return LdapError("%s: bind as %s refused: %s." % (where, params.get("username"), why),
@@ -147,25 +147,22 @@ def describe_ldap_exception(exc, server, port, params):
         return LdapError("%s: the DC requires LDAP signing or TLS (strong authentication required)." % where,
                          "Use transport=ldaps or starttls, or auth=kerberos on port 389 (signed and sealed).",
                          server, "auth")
-    if isinstance(exc, (ldap.TIMEOUT,)) or "timed out" in lowered or errno == 110:
+    if isinstance(exc, ldap.TIMEOUT):
         return LdapError("%s: no answer within %ss (timeout)." % (where, params.get("timeout")),
                          "Check that the DC is up and the port is open from the controller; raise timeout.",
                          server, "timeout")
-    if "certificate" in lowered or "tls" in lowered and ("verify" in lowered or "hostname" in lowered):
-        cause = info or desc
-        return LdapError("%s: TLS certificate not trusted (%s)." % (where, cause),
-                         "Give ca_file with the CA that issued the DC's certificate, and connect by the name in "
-                         "the certificate.", server, "tls")
     if isinstance(exc, (ldap.SERVER_DOWN, ldap.CONNECT_ERROR)):
-        if errno == 111 or "refused" in lowered:
-            cause = "connection refused (DC down or port %s closed)" % port
-        elif errno in (113, 101) or "unreachable" in lowered:
-            cause = "host unreachable"
-        elif "resolve" in lowered or "name" in lowered and "not known" in lowered:
-            cause = "name does not resolve"
-        else:
-            cause = info or desc
-        return LdapError("%s: cannot connect: %s." % (where, cause),
+        # libldap often says only "Can't contact LDAP server (unknown error code)": find the cause.
+        kind, cause = probe(server, port, params)
+        if kind == "tls":
+            return LdapError("%s: TLS certificate not trusted: %s." % (where, cause.rstrip(".")),
+                             "Give ca_file with the CA that issued the DC's certificate, and connect by the name "
+                             "in the certificate (validate_certs=false only in a lab).", server, "tls")
+        if kind == "timeout":
+            return LdapError("%s: no answer within %ss (timeout)." % (where, params.get("timeout")),
+                             "Check that the DC is up and the port is open from the controller; raise timeout.",
+                             server, "timeout")
+        return LdapError("%s: cannot connect: %s." % (where, cause or info or desc),
                          "Check the DC name, that it is running, and the firewall between controller and DC.",
                          server, "connect")
     if isinstance(exc, (ldap.LOCAL_ERROR, ldap.AUTH_UNKNOWN)) and params.get("auth") == "kerberos":
@@ -173,6 +170,42 @@ def describe_ldap_exception(exc, server, port, params):
                          "Check the Kerberos ticket or credentials (kinit), krb5.conf for the realm, clock skew, "
                          "and that the DC is addressed by its FQDN.", server, "auth")
     return LdapError("%s: %s%s." % (where, desc, (": " + info) if info else ""), None, server, "ldap")
+
+
+# An LDAP ExtendedRequest for StartTLS (RFC 4511 4.14.1), message id 1: the probe sends it itself.
+_STARTTLS_REQUEST = bytes.fromhex("301d02010177188016") + b"1.3.6.1.4.1.1466.20037"
+
+
+def probe(server, port, params):
+    """Why a connection failed: ('resolve'|'connect'|'timeout'|'tls'|None, text). Read-only."""
+    timeout = params.get("timeout") or 10
+    try:
+        sock = socket.create_connection((server, port), timeout=timeout)
+    except socket.gaierror as exc:
+        return "resolve", "the name does not resolve (%s)" % exc.strerror
+    except socket.timeout:
+        return "timeout", "no answer within %ss" % timeout
+    except ConnectionRefusedError:
+        return "connect", "connection refused (DC down or port %s closed)" % port
+    except OSError as exc:
+        return "connect", exc.strerror or str(exc)
+    with sock:
+        if params.get("transport") not in ("ldaps", "starttls"):
+            return None, None
+        try:
+            if params["transport"] == "starttls":
+                sock.sendall(_STARTTLS_REQUEST)
+                sock.recv(4096)
+            context = ssl.create_default_context(cafile=params.get("ca_file") or None)
+            if not params.get("validate_certs", True):
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            with context.wrap_socket(sock, server_hostname=server):
+                return None, None
+        except ssl.SSLCertVerificationError as exc:
+            return "tls", exc.verify_message or str(exc)
+        except (ssl.SSLError, OSError) as exc:
+            return "connect", "TLS handshake failed (%s)" % (getattr(exc, "reason", None) or exc)
 
 
 @contextlib.contextmanager
@@ -194,6 +227,10 @@ def _kerberos_credentials(username, password):
         gssapi.raw.store_cred_into({b"ccache": ccache}, acquired.creds, usage="initiate", overwrite=True)
     except gssapi.exceptions.GSSError as exc:
         message = " ".join(str(exc).split())
+        minor = re.search(r"Minor \(\d+\): (.*)$", message)
+        message = (minor.group(1) if minor else message).rstrip(".")
+        if "preauthentication failed" in message.lower():
+            message = "wrong password (%s)" % message
         raise LdapError("Kerberos: could not get a ticket for %s: %s." % (username, message),
                         "Check the password, the realm in krb5.conf (KDC reachable) and the clock.",
                         kind="auth")

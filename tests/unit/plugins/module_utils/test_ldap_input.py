@@ -1,0 +1,60 @@
+"""Input validation of the LDAP connection options: refused before any connection is attempted."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.ems.enable.plugins.module_utils import ad_facts
+from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
+
+
+def params(**changes):
+    base = {"server": ["dc1.corp.example.com"], "port": None, "transport": "ldaps", "auth": "simple",
+            "username": "u@corp.example.com", "password": "pw", "ca_file": None, "validate_certs": True,
+            "timeout": 10, "allow_cleartext": False}
+    base.update(changes)
+    return base
+
+
+@pytest.mark.parametrize("changes,words", [
+    ({"transport": "ldap"}, ["cleartext", "allow_cleartext"]),
+    ({"password": None}, ["auth=simple needs username and password"]),
+    ({"server": [" "]}, ["server:"]),
+    ({"ca_file": "/nonexistent/ca.pem"}, ["ca_file:", "/nonexistent/ca.pem"]),
+    ({"auth": "kerberos", "username": None}, ["password was given without username"]),
+    ({"timeout": 0}, ["timeout:"]),
+])
+def test_bad_input_is_refused_with_option_name(changes, words):
+    with pytest.raises(lc.LdapError) as err:
+        lc.validate_params(params(**changes))
+    assert err.value.kind == "input"
+    for word in words:
+        assert word in str(err.value)
+
+
+def test_cleartext_allowed_only_explicitly_and_warned():
+    warnings = lc.validate_params(params(transport="ldap", allow_cleartext=True))
+    assert any("cleartext" in w for w in warnings)
+
+
+def test_kerberos_on_plain_ldap_needs_no_cleartext_permission():
+    assert lc.validate_params(params(transport="ldap", auth="kerberos")) == []
+
+
+def test_routable_suffixes_use_idfix_tld_list():
+    assert ad_facts.is_routable("contoso.com")
+    assert not ad_facts.is_routable("corp.local")
+    assert not ad_facts.is_routable("corp.emslab.test")
+    assert not ad_facts.is_routable("localhost")
+
+
+def test_trust_decoding():
+    entry = {"trustPartner": [b"partner.example"], "flatName": [b"PARTNER"], "trustDirection": [b"3"],
+             "trustType": [b"2"], "trustAttributes": [b"8"]}
+    trust = ad_facts.decode_trust(entry)
+    assert trust["kind"] == "forest" and trust["leaves_forest"] and trust["direction"] == "bidirectional"
+    entry["trustAttributes"] = [b"32"]
+    assert ad_facts.decode_trust(entry)["kind"] == "within_forest"
+    entry["trustAttributes"] = [b"4"]
+    assert ad_facts.decode_trust(entry)["attributes"] == ["quarantined_domain"]
+    assert ad_facts.decode_trust(entry)["kind"] == "external"
