@@ -26,7 +26,10 @@ import uuid
 
 try:
     import ldap
+    import ldap.dn
+    import ldap.filter
     import ldap.sasl
+    from ldap.controls import LDAPControl  # noqa: F401  (used by sync_permissions)
     from ldap.controls import SimplePagedResultsControl
 
     HAS_LDAP = True
