@@ -1,0 +1,117 @@
+"""pytest setup for the integration tests: one real Samba AD lab per session.
+
+The session-scoped ``lab`` fixture starts STANDARD_LAB (tests/lab/emslab.py) once, in a fresh
+state dir under /tmp, and always removes it again: at the end of the session, when a test fails,
+on Ctrl-C and on SIGTERM (turned into KeyboardInterrupt so pytest runs its finalizers). A lab
+left behind by a run that was killed hard (SIGKILL) is removed by the next run. Without root or
+without Samba the whole suite is skipped with the reason.
+
+``lab.run(cmd)`` runs a command in the lab's controller namespace (lab DNS, hosts, Kerberos)
+with the project environment (scripts/env: .venv/bin first on PATH, ANSIBLE_CONFIG,
+ANSIBLE_COLLECTIONS_PATH) plus EMSLAB_STATE, and returns a CompletedProcess (returncode,
+stdout, stderr as text). ``lab_run`` is the same as a fixture; ``project_env()`` gives the
+variables.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "lab"))
+
+import emslab  # noqa: E402  (tests/lab is not a package)
+
+#: The suite's standard lab: legacy (2003), f2008 (2008), corp (2008_R2, 2 DCs, schema 2019,
+#: objectVersion 88), partner (2008_R2), forest trust corp <-> partner. See emslab.STANDARD_LAB.
+STANDARD_LAB = emslab.STANDARD_LAB
+#: Expected forestFunctionality per forest of the standard lab.
+STANDARD_LEVELS = {f.name: emslab.LEVELS[f.level] for f in STANDARD_LAB.forests}
+
+STATE_PREFIX = "emslab-pytest-"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "integration: needs the Samba AD lab (root)")
+
+
+def project_env() -> dict:
+    """What `source scripts/env` sets, for commands run inside the lab."""
+    venv_bin = ROOT / ".venv" / "bin"
+    path = os.environ.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    if not path.startswith(str(venv_bin) + os.pathsep):
+        path = f"{venv_bin}{os.pathsep}{path}"
+    return {
+        "EMS_ROOT": str(ROOT),
+        "PATH": path,
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".venv" / "collections"),
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+    }
+
+
+def _remove_orphaned_labs() -> None:
+    """Labs of earlier pytest runs whose process is gone (killed hard): remove them. Labs of
+    runs still alive (other people's sessions) are left alone."""
+    for lab_json in Path(tempfile.gettempdir()).glob(STATE_PREFIX + "*/lab.json"):
+        try:
+            owner = int(json.loads(lab_json.read_text()).get("owner_pid", 0))
+        except (OSError, ValueError):
+            continue
+        if owner and emslab._pid_alive(owner):
+            continue
+        emslab.Lab(lab_json.parent, log=lambda msg: None).down()
+
+
+@pytest.fixture(scope="session")
+def lab():
+    problems = emslab.preflight()
+    if problems:
+        pytest.skip("Samba AD lab unavailable: " + "; ".join(problems))
+    _remove_orphaned_labs()
+    state = tempfile.mkdtemp(prefix=STATE_PREFIX)
+    the_lab = emslab.Lab(state, env=project_env(), log=lambda msg: print(msg, file=sys.stderr))
+
+    done = False
+
+    def teardown():
+        nonlocal done
+        if not done:
+            done = True
+            the_lab.down()
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    atexit.register(teardown)  # last resort, e.g. an exception outside pytest's control
+    try:
+        try:
+            the_lab.up(**STANDARD_LAB.kwargs())
+        except emslab.LabError as exc:
+            done = True  # up() already removed namespaces and processes; keep the logs
+            pytest.fail(f"the Samba AD lab did not start (logs in {state}): {exc}",
+                        pytrace=False)
+        print("\n" + the_lab.table(), file=sys.stderr)
+        yield the_lab
+    finally:
+        teardown()
+        atexit.unregister(teardown)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@pytest.fixture(scope="session")
+def lab_run(lab):
+    """``lab_run(cmd, **kw)``: lab.run with the project environment (CompletedProcess)."""
+    def run(cmd, **kw):
+        return lab.run(cmd, **kw)
+    return run
