@@ -264,6 +264,40 @@ def forest_names(name: str) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
+_CHILDREN: set = set()
+_CHILDREN_LOCK = threading.Lock()
+
+
+def _run(cmd: Sequence[str], *, timeout: float | None = None, input: str | None = None,
+         **kw) -> subprocess.CompletedProcess:
+    """subprocess.run that registers the child, so that an interrupted up() (Ctrl-C, SIGTERM
+    in the main thread while workers build forests) can end it at once."""
+    kw.setdefault("stdin", None if input is not None else subprocess.DEVNULL)
+    if input is not None:
+        kw["stdin"] = subprocess.PIPE
+    with subprocess.Popen(list(cmd), text=True, **kw) as proc:
+        with _CHILDREN_LOCK:
+            _CHILDREN.add(proc)
+        try:
+            out, err = proc.communicate(input, timeout=timeout)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            with _CHILDREN_LOCK:
+                _CHILDREN.discard(proc)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def _kill_children() -> None:
+    with _CHILDREN_LOCK:
+        children = list(_CHILDREN)
+    for proc in children:
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
 def _sh(cmd: Sequence[str], *, check: bool = True, timeout: float | None = 120,
         env: dict | None = None, input: str | None = None, log: str | None = None
         ) -> subprocess.CompletedProcess:
@@ -274,10 +308,8 @@ def _sh(cmd: Sequence[str], *, check: bool = True, timeout: float | None = 120,
         out.write(f"\n$ {shlex.join(cmd)}\n")
         out.flush()
     try:
-        cp = subprocess.run(list(cmd), text=True, env=env, input=input, timeout=timeout,
-                            stdin=None if input is not None else subprocess.DEVNULL,
-                            stdout=out or subprocess.PIPE,
-                            stderr=subprocess.STDOUT if out else subprocess.PIPE)
+        cp = _run(cmd, env=env, input=input, timeout=timeout, stdout=out or subprocess.PIPE,
+                  stderr=subprocess.STDOUT if out else subprocess.PIPE)
     except subprocess.TimeoutExpired as exc:
         raise LabError(f"timeout after {timeout}s: {shlex.join(cmd)}") from exc
     finally:
@@ -509,6 +541,7 @@ class Lab:
         self.state_dir = Path(state_dir or os.environ.get(STATE_ENV) or DEFAULT_STATE).absolute()
         self.log = log or (lambda msg: print(msg, flush=True))
         self.base_env = dict(env or {})
+        self._abort = threading.Event()
         self.data: dict = {}
         self._lock = threading.Lock()
         if self.lab_json.exists():
@@ -599,9 +632,8 @@ class Lab:
             cmd = ["sh", "-c", cmd]
         full = ["ip", "netns", "exec", netns, *cmd]
         try:
-            cp = subprocess.run(full, env=self.env(env), text=True, capture_output=True,
-                                input=input, timeout=timeout, cwd=cwd,
-                                stdin=None if input is not None else subprocess.DEVNULL)
+            cp = _run(full, env=self.env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                      input=input, timeout=timeout, cwd=cwd)
         except subprocess.TimeoutExpired as exc:
             raise LabError(f"timeout after {timeout}s in {netns}: {shlex.join(cmd)}") from exc
         cp.args = list(cmd)
@@ -671,9 +703,20 @@ class Lab:
         try:
             self._create_network(specs)
             self._save()
-            self._start_forests(specs, workers or max(2, os.cpu_count() or 2))
+            workers = workers or max(2, os.cpu_count() or 2)
+            # A forest in a trust gets its extra DCs only after the trust exists: the remote
+            # side of "trust create" may pick any DC of this forest, and a DC that has not yet
+            # replicated the new trust account answers WERR_NO_TRUST_SAM_ACCOUNT. Joined
+            # afterwards, the extra DCs receive the trust with the initial replication.
+            in_trust = {x for pair in pairs for x in pair}
+            self.log(f"emslab: lab {self.id}, subnet {self.data['subnet']}, ctl netns "
+                     f"{self.ctl_netns}; building {len(specs)} forest(s) with {workers} workers")
+            self._parallel(lambda s: self._build_forest(s, join=s.name not in in_trust),
+                           specs, workers)
             for a, b in pairs:
                 self._create_trust(a, b)
+            self._parallel(self._join_extra_dcs,
+                           [s for s in specs if s.name in in_trust and s.dcs > 1], workers)
         except BaseException as exc:
             self.log(f"emslab: up failed ({exc.__class__.__name__}: {exc}); tearing down, "
                      f"logs kept in {self.state_dir}")
@@ -807,14 +850,19 @@ class Lab:
                        f"search {f.dns_domain}\n")
                 _write(f"/etc/netns/{d.netns}/krb5.conf", krb5)
 
-    def _start_forests(self, specs: list[ForestSpec], workers: int) -> None:
-        self.log(f"emslab: lab {self.id}, subnet {self.data['subnet']}, ctl netns "
-                 f"{self.ctl_netns}; building {len(specs)} forest(s) with {workers} workers")
-        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+    def _parallel(self, fn: Callable[[ForestSpec], None], specs: list[ForestSpec],
+                  workers: int) -> None:
+        """Run fn for every forest on a thread pool; report every failure; on an interrupt
+        (or failure) drop queued work and kill running commands at once."""
+        if not specs:
+            return
+        self._abort.clear()
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
+        try:
             # longest first: extra DCs and bulk users dominate a forest's build time
             order = sorted(specs, key=lambda s: (s.dcs * 10 + s.users / 1000
                                                  + s.password_users / 50), reverse=True)
-            futures = {pool.submit(self._build_forest, s): s for s in order}
+            futures = {pool.submit(fn, s): s for s in order}
             errors = []
             for fut in concurrent.futures.as_completed(futures):
                 try:
@@ -823,8 +871,21 @@ class Lab:
                     errors.append(f"forest {futures[fut].name}: {exc}")
             if errors:
                 raise LabError("\n".join(errors))
+        except BaseException:
+            # interrupted (or failed): drop queued forests, end running commands now
+            self._abort.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            _kill_children()
+            raise
+        finally:
+            pool.shutdown(wait=True)
 
-    def _build_forest(self, spec: ForestSpec) -> None:
+    def _check_abort(self) -> None:
+        if self._abort.is_set():
+            raise LabError("aborted")
+
+    def _build_forest(self, spec: ForestSpec, join: bool = True) -> None:
+        self._check_abort()
         t0 = time.monotonic()
         f = self.forest(spec.name)
         dc1 = f.dcs[0]
@@ -844,6 +905,7 @@ class Lab:
              f"--host-name={dc1.name}", f"--host-ip={dc1.ip}", f"--adminpass={LAB_PASSWORD}"],
             timeout=600, log=os.path.normpath(log))
         timing["provision_s"] = round(time.monotonic() - t, 1)
+        self._check_abort()
         self._patch_smb_conf(dc1)
         ffl = _ldb_value(dc1.sam_ldb, f"CN=Partitions,CN=Configuration,{f.base_dn}",
                          "msDS-Behavior-Version")
@@ -866,24 +928,41 @@ class Lab:
             ldbadd_offline(dc1.sam_ldb, spec.users_ldif, log=os.path.normpath(log))
             timing["users_ldif_load_s"] = round(time.monotonic() - t, 1)
         self._set_forest(f.name, users=users)
+        self._check_abort()
         t = time.monotonic()
         self._start_samba(dc1)
         timing["dc1_start_s"] = round(time.monotonic() - t, 1)
         self.log(f"[{f.name}] {dc1.fqdn} {dc1.ip} level {spec.level} schema {spec.schema} "
                  f"(objectVersion {objver}): provisioned in {timing['provision_s']}s, "
                  f"LDAPS up in {timing['dc1_start_s']}s")
-        for dc in f.dcs[1:]:
-            t = time.monotonic()
-            self._join_dc(f, dc)
-            timing[f"{dc.name}_join_s"] = round(time.monotonic() - t, 1)
-            t = time.monotonic()
-            self._start_samba(dc)
-            timing[f"{dc.name}_start_s"] = round(time.monotonic() - t, 1)
-            self.log(f"[{f.name}] {dc.fqdn} {dc.ip}: joined in {timing[f'{dc.name}_join_s']}s, "
-                     f"LDAPS up in {timing[f'{dc.name}_start_s']}s")
         timing["total_s"] = round(time.monotonic() - t0, 1)
         with self._lock:
             self.data["timings"]["forests"][f.name] = timing
+        self._save()
+        if join:
+            self._join_extra_dcs(spec)
+        elif len(f.dcs) == 1:
+            self.log(f"[{f.name}] ready in {timing['total_s']}s")
+
+    def _join_extra_dcs(self, spec: ForestSpec) -> None:
+        f = self.forest(spec.name)
+        with self._lock:
+            timing = self.data["timings"]["forests"].setdefault(f.name, {})
+        for dc in f.dcs[1:]:
+            self._check_abort()
+            t = time.monotonic()
+            self._join_dc(f, dc)
+            join_s = round(time.monotonic() - t, 1)
+            self._check_abort()
+            t = time.monotonic()
+            self._start_samba(dc)
+            start_s = round(time.monotonic() - t, 1)
+            with self._lock:
+                timing[f"{dc.name}_join_s"] = join_s
+                timing[f"{dc.name}_start_s"] = start_s
+                timing["total_s"] = round(timing.get("total_s", 0) + join_s + start_s, 1)
+            self.log(f"[{f.name}] {dc.fqdn} {dc.ip}: joined in {join_s}s, LDAPS up in "
+                     f"{start_s}s")
         self._save()
         self.log(f"[{f.name}] ready in {timing['total_s']}s")
 
@@ -928,10 +1007,9 @@ class Lab:
                 os.unlink(dc.pid_file)  # so that the wait below can tell "died" from "stale"
         script = 'mount --bind "$1" /run/samba && exec samba -s "$2" -D'
         with open(os.path.join(dc.dir, "log", "start.log"), "a") as out:
-            cp = subprocess.run(["ip", "netns", "exec", dc.netns, "unshare", "-m",
-                                 "--propagation", "private", "sh", "-c", script, "sh",
-                                 os.path.join(dc.dir, "run"), dc.smb_conf],
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=out, timeout=60)
+            cp = _run(["ip", "netns", "exec", dc.netns, "unshare", "-m", "--propagation",
+                       "private", "sh", "-c", script, "sh", os.path.join(dc.dir, "run"),
+                       dc.smb_conf], stdout=out, stderr=out, timeout=60)
         if cp.returncode != 0:
             raise LabError(f"samba did not start for {dc.fqdn} (rc={cp.returncode}); see "
                            f"{dc.dir}/log/start.log and {dc.dir}/log/samba.log")
@@ -1099,20 +1177,29 @@ class Lab:
         if namespaces or removed:
             self.log(f"emslab: lab {lab_id or '?'} down"
                      + (f", removed {self.state_dir}" if removed else ""))
+        else:
+            self.log(f"emslab: no lab in {self.state_dir}, nothing to do")
 
     @staticmethod
-    def down_all(log: Callable[[str], None] = print) -> list[str]:
+    def down_all(log: Callable[[str], None] = print,
+                 ids: Iterable[str] | None = None) -> list[str]:
         """Remove every emslab-* namespace (and /etc/netns entry) on this machine, including
-        labs other people are running. Returns the lab ids removed."""
+        labs other people are running (or only the labs ``ids``). State dirs are not touched
+        (they may be anywhere). Returns the lab ids removed."""
         labs = running_labs()
+        if ids is not None:
+            labs = {k: v for k, v in labs.items() if k in set(ids)}
         for lab_id, nss in labs.items():
             for ns in sorted(nss, key=lambda n: n.endswith("-ctl")):
                 _remove_netns(ns)
             log(f"emslab: removed lab {lab_id} ({len(nss)} namespaces)")
         if Path("/etc/netns").is_dir():
             for entry in Path("/etc/netns").iterdir():
-                if entry.name.startswith(NS_PREFIX):
+                lab_id = entry.name[len(NS_PREFIX):].split("-", 1)[0]
+                if entry.name.startswith(NS_PREFIX) and (ids is None or lab_id in set(ids)):
                     shutil.rmtree(entry, ignore_errors=True)
+        if not labs:
+            log("emslab: no emslab-* lab to remove")
         return sorted(labs)
 
     # ---- reporting ---------------------------------------------------------------------------
@@ -1242,6 +1329,8 @@ def main(argv: list[str] | None = None) -> int:
     down.add_argument("--all", action="store_true",
                       help="also remove EVERY emslab-* lab on this machine (stale ones, "
                            "and other people's running labs)")
+    down.add_argument("--id", action="append", metavar="LAB_ID",
+                      help="with --all: only these lab ids (see 'list')")
     down.add_argument("--keep", action="store_true", help="keep the state dir")
     add("status", help="lab.json plus live state, as JSON")
     add("table", help="the human summary printed by up")
@@ -1293,7 +1382,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise LabError("needs root")
             lab.down(keep_state=args.keep)
             if args.all:
-                Lab.down_all()
+                Lab.down_all(ids=args.id)
         elif args.cmd == "status":
             print(json.dumps(lab.status(), indent=2))
         elif args.cmd == "table":
