@@ -698,6 +698,11 @@ class Lab:
             if s.users_ldif and not Path(s.users_ldif).is_file():
                 raise LabError(f"forest {s.name}: users LDIF {s.users_ldif} not found")
 
+        longest = self.state_dir / max(names, key=len) / "dc9" / "private" / "ldap_priv" / "ldapi"
+        if len(str(longest)) > 100:  # unix socket paths must stay below 108 bytes
+            raise LabError(f"state dir {self.state_dir} is too long for Samba's unix sockets "
+                           f"({longest} is {len(str(longest))} characters, at most 100); "
+                           "choose a shorter --state")
         self._prepare_state_dir()
         t_start = time.monotonic()
         try:
