@@ -127,6 +127,7 @@ import datetime
 import os
 import shutil
 import sys
+import threading
 
 from ansible import context
 from ansible.module_utils.common.text.converters import to_text
@@ -148,6 +149,8 @@ HOSTS_W = 24
 INDENT = "  "
 DETAIL = " " * (len(INDENT) + STATUS_W)
 MAX_FAILURE_LINES = 8
+STILL_RUNNING_FIRST = 15   # seconds before a long task says it is still running ...
+STILL_RUNNING_EVERY = 60   # ... and then how often
 
 
 class CallbackModule(OnboardingEvents, CallbackBase):
@@ -168,6 +171,8 @@ class CallbackModule(OnboardingEvents, CallbackBase):
         self._shown_phase = None
         self._header_done = False
         self._summary_done = False
+        self._lock = threading.RLock()
+        self._timer = None
 
     def set_options(self, task_keys=None, var_options=None, direct=None):
         super().set_options(task_keys=task_keys, var_options=var_options, direct=direct)
@@ -275,8 +280,37 @@ class CallbackModule(OnboardingEvents, CallbackBase):
             self._shown_role = role_record
         self._cur = record
         self._buffer = []
+        self._arm_timer(record, STILL_RUNNING_FIRST)
         if self._verbosity >= 3 and record.get("path"):
             self._out(DETAIL + "task path: %s" % record["path"])
+
+    def _arm_timer(self, record, delay):
+        """A long task (an AD FS farm install takes minutes) says it is still running, so the
+        screen never looks stuck."""
+        self._cancel_timer()
+        timer = threading.Timer(delay, self._still_running, args=(record,))
+        timer.daemon = True
+        self._timer = timer
+        timer.start()
+
+    def _cancel_timer(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _still_running(self, record):
+        with self._lock:
+            if self._cur is not record:
+                return
+            took = ot.duration(self.recorder.clock() - record["started"])
+            total = len(self._shown_phase["hosts"]) if self._shown_phase else 0
+            done = len(record["hosts"])
+            name = ot.truncate(record["name"] or record["action"], 50, self.style.g("ellipsis"))
+            text = "%s still running after %s: %s" % (self.style.g("ellipsis"), took, name)
+            if total > 1:
+                text += " (%d of %d hosts done)" % (done, total)
+            self._wrapped(text, indent=DETAIL + "  ", first=INDENT + " " * STATUS_W)
+            self._arm_timer(record, STILL_RUNNING_EVERY)
 
     def _close_role_display(self):
         role = self._shown_role
@@ -355,6 +389,11 @@ class CallbackModule(OnboardingEvents, CallbackBase):
 
     # -- drawing a task ---------------------------------------------------------------------
     def _flush_task(self):
+        with self._lock:
+            self._cancel_timer()
+            self._draw_task()
+
+    def _draw_task(self):
         record, buffer = self._cur, self._buffer
         self._cur, self._buffer = None, []
         if record is None:

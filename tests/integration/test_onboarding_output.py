@@ -303,13 +303,27 @@ def test_attended_step_pending_then_detected(attended_project):
 
 
 def test_attended_step_with_another_stdout_callback(attended_project):
-    """The mechanism does not depend on the onboarding callback: the block is in the task's msg."""
+    """The mechanism does not depend on the onboarding callback (the action prints the block), and
+    the notification callback ems.enable.onboarding_report writes the same report."""
     project, _marker, env = attended_project
-    proc = run_playbook(["-i", "hosts", "site.yml"], env=dict(env, ANSIBLE_STDOUT_CALLBACK="default"), cwd=project)
+    env = dict(env, ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_CALLBACKS_ENABLED="ems.enable.onboarding_report")
+    proc = run_playbook(["-i", "hosts", "site.yml"], env=env, cwd=project)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "the role went on after the wizard" not in proc.stdout
     assert "ATTENDED STEP: demo_component.wizard" in proc.stdout
     assert "failed=0" in proc.stdout
+    (report,) = report_dirs(project / "reports")
+    assert sorted(p.name for p in report.iterdir()) == ["junit.xml", "report.html", "report.json", "report.md"]
+    model = json.loads((report / "report.json").read_text())
+    assert model["run"]["result"] == "pending" and model["attended_steps"][0]["status"] == "pending"
+
+
+def test_report_callback_stays_silent_under_the_onboarding_callback(attended_project):
+    project, _marker, env = attended_project
+    proc = run_playbook(["-i", "hosts", "site.yml"], env=dict(env, ANSIBLE_CALLBACKS_ENABLED="ems.enable.onboarding_report"),
+                        cwd=project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert len(report_dirs(project / "reports")) == 1  # one report, not two
 
 
 def test_attended_step_bad_input_fails_clearly(tmp_path):
