@@ -253,8 +253,9 @@ def gather(params, count_objects=True):
     """Facts for every forest the given DCs belong to: one entry per forest.
 
     Each server's rootDSE (anonymous) tells its forest; the first reachable DC of a forest is bound to
-    and queried, later DCs of the same forest are spares. Unreachable DCs are reported, and only when
-    none answers does the whole call fail.
+    and queried, later DCs of the same forest are spares. DCs that are down or unreachable are
+    reported, and only when none answers does the whole call fail; a TLS certificate that does not
+    validate fails at once (a forest must not drop out of the checks because of it).
     """
     lc.check_requirements()
     forests = {}
@@ -265,6 +266,10 @@ def gather(params, count_objects=True):
         try:
             root = lc.first(lc.read_root_dse(server, params), "rootDomainNamingContext")
         except lc.LdapError as err:
+            if err.kind == "tls":
+                # A certificate problem is configuration, not a DC that is down: skipping it could
+                # silently drop a second forest from the single-forest check.
+                raise
             errors.append(err)
             unreachable.append({"server": server, "error": err.message})
             continue

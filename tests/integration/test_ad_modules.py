@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from module_runner import checks_of, conn_args, run_module
+from module_runner import ca_bundle, checks_of, conn_args, run_module, shared_account
 
 pytestmark = pytest.mark.integration
 
@@ -58,8 +58,9 @@ def test_forest_info_decodes_the_forest_trust(lab, tmp_path):
 
 def test_forest_info_returns_one_entry_per_forest(lab, tmp_path):
     legacy, f2008 = lab.forest("legacy"), lab.forest("f2008")
-    # The lab uses one admin password everywhere, so one bind works on both forests.
-    args = conn_args(legacy, server=[legacy.dcs[0].fqdn, f2008.dcs[0].fqdn])
+    username, password = shared_account(legacy, f2008)
+    args = conn_args(legacy, server=[legacy.dcs[0].fqdn, f2008.dcs[0].fqdn], username=username,
+                     password=password, ca_file=ca_bundle(tmp_path, legacy, f2008))
     _proc, (result,) = run_module(lab, tmp_path, "ems.enable.ad_forest_info", args)
     assert [f["forest"] for f in result["forests"]] == [legacy.dns_domain, f2008.dns_domain]
     assert [f["forest_level"]["key"] for f in result["forests"]] == ["2003", "2008"]
@@ -111,7 +112,9 @@ def test_forest_trust_fails_single_forest_and_adfs_warns_aad_connect(lab, tmp_pa
 
 def test_two_unrelated_forests_fail_single_forest(lab, tmp_path):
     legacy, f2008 = lab.forest("legacy"), lab.forest("f2008")
-    args = conn_args(legacy, server=[legacy.dcs[0].fqdn, f2008.dcs[0].fqdn], requirements=["single_forest"])
+    username, password = shared_account(legacy, f2008)
+    args = conn_args(legacy, server=[legacy.dcs[0].fqdn, f2008.dcs[0].fqdn], requirements=["single_forest"],
+                     username=username, password=password, ca_file=ca_bundle(tmp_path, legacy, f2008))
     _proc, (result,) = run_module(lab, tmp_path, "ems.enable.ad_preflight", args)
     statuses = {c["forest"]: c["status"] for c in result["checks"]}
     assert statuses == {legacy.dns_domain: "fail", f2008.dns_domain: "fail"}
@@ -120,8 +123,10 @@ def test_two_unrelated_forests_fail_single_forest(lab, tmp_path):
 
 def test_all_failures_listed_not_only_the_first(lab, tmp_path):
     legacy, f2008 = lab.forest("legacy"), lab.forest("f2008")
+    username, password = shared_account(legacy, f2008)
     args = conn_args(legacy, server=[legacy.dcs[0].fqdn, f2008.dcs[0].fqdn],
-                     requirements=["minimum_forest_level", "single_forest"], minimum_forest_level="2008_R2")
+                     requirements=["minimum_forest_level", "single_forest"], minimum_forest_level="2008_R2",
+                     username=username, password=password, ca_file=ca_bundle(tmp_path, legacy, f2008))
     _proc, (result,) = run_module(lab, tmp_path, "ems.enable.ad_preflight", args)
     assert result["summary"] == {"pass": 0, "warn": 0, "fail": 4}
     assert result["msg"].startswith("4 of 4 preflight checks failed")
@@ -234,7 +239,18 @@ def test_runs_on_the_controller_for_windows_hosts_without_delegate_to(lab, tmp_p
                                  inventory=inventory)
     assert not result.get("failed"), result
     assert result["checks"][0]["status"] == "pass"
-    assert "unreachable=0" in proc.stdout
+    assert "unreachable" not in result
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_second_forest_with_untrusted_certificate_is_not_dropped(lab, tmp_path):
+    """A DC of another forest whose certificate does not validate fails the call: it must not
+    silently vanish from the single-forest check."""
+    legacy, f2008 = lab.forest("legacy"), lab.forest("f2008")
+    args = conn_args(legacy, server=[legacy.dcs[0].fqdn, f2008.dcs[0].fqdn], requirements=["single_forest"])
+    _proc, (result,) = run_module(lab, tmp_path, "ems.enable.ad_preflight", args)
+    assert result["failed"]
+    assert result["msg"].startswith("%s:636: TLS certificate not trusted" % f2008.dcs[0].fqdn), result["msg"]
 
 
 def test_bad_option_is_named(lab, tmp_path):
