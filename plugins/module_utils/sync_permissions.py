@@ -14,6 +14,7 @@ the DACL only; a maintained library (e.g. winacl) could replace it if it becomes
 
 from __future__ import annotations
 
+import re
 import struct
 import uuid
 
@@ -104,14 +105,29 @@ def _escape_filter_bytes(raw):
     return "".join("\\%02x" % b for b in raw)
 
 
+_DN_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*=[^,]*(?:\\.[^,]*)*,")
+
+
+def parse_account(account):
+    """('dn'|'upn'|'sam', value) for an account given as DN, UPN, DOMAIN\\name or sAMAccountName.
+
+    A distinguished name is recognised before anything else: its escaped characters (``\\,``) are
+    not a DOMAIN\\name separator.
+    """
+    if _DN_RE.match(account):
+        return "dn", account
+    name = account.split("\\", 1)[1] if "\\" in account else account
+    return ("upn" if "@" in name else "sam"), name
+
+
 def find_account(conn, account, base):
     """The account's DN, SID and token group SIDs. account: sAMAccountName, UPN, DOMAIN\\name or DN."""
-    name = account.split("\\", 1)[1] if "\\" in account else account
-    if "=" in name and "," in name:
+    kind, name = parse_account(account)
+    if kind == "dn":
         entry_dn, entry = name, conn.read_entry(name, ["objectSid", "sAMAccountName"])
         found = [(entry_dn, entry)] if entry else []
     else:
-        attr = "userPrincipalName" if "@" in name else "sAMAccountName"
+        attr = "userPrincipalName" if kind == "upn" else "sAMAccountName"
         escaped = lc.ldap.filter.escape_filter_chars(name)
         found = list(conn.search(base, "(&(objectClass=user)(%s=%s))" % (attr, escaped),
                                  ["objectSid", "sAMAccountName"]))
