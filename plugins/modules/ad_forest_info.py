@@ -14,7 +14,7 @@ description:
     Recycle Bin, and object counts - from one domain controller of each forest named in O(server).
   - Read-only. Runs on the controller, whatever the play's hosts are.
 author:
-  - ems.enable contributors
+  - ems.enable contributors (@ems-enable)
 extends_documentation_fragment:
   - ems.enable.ldap
 options:

@@ -22,7 +22,7 @@ description:
     organization present or a warning); V(exchange_connector) (warns that support ended on 2024-01-15,
     needs Exchange 2010 SP3 or later)."
 author:
-  - ems.enable contributors
+  - ems.enable contributors (@ems-enable)
 extends_documentation_fragment:
   - ems.enable.ldap
 options:

@@ -19,7 +19,7 @@ description:
   - Warns when the account is an administrator (Microsoft asks for a normal user).
   - Read-only. Runs on the controller, whatever the play's hosts are.
 author:
-  - ems.enable contributors
+  - ems.enable contributors (@ems-enable)
 extends_documentation_fragment:
   - ems.enable.ldap
 options:

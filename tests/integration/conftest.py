@@ -55,6 +55,8 @@ def project_env() -> dict:
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         "ANSIBLE_COLLECTIONS_PATH": str(ROOT / ".venv" / "collections"),
         "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+        # Runs of the test suite write their onboarding reports outside the working tree.
+        "EMS_REPORT_DIR": os.environ.get("EMS_REPORT_DIR") or os.path.join(tempfile.gettempdir(), "ems-test-reports"),
     }
 
 

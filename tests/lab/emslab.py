@@ -244,8 +244,8 @@ STANDARD_LAB = LabSpec(
     ),
     trusts=(("corp", "partner"),),
 )
-#: The small lab for the assess walk-through: same names as the standard lab's corp forest.
-ASSESS_LAB = LabSpec(forests=(ForestSpec("corp", "2008_R2", schema="2019"),))
+#: The small lab for the assess walk-through: the standard lab's corp forest (2 DCs, so failover shows).
+ASSESS_LAB = LabSpec(forests=(ForestSpec("corp", "2008_R2", schema="2019", dcs=2),))
 PRESETS = {"standard": STANDARD_LAB, "assess": ASSESS_LAB}
 
 
