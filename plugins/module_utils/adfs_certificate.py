@@ -435,10 +435,13 @@ def run_certificate_info(params, check_mode=False, now=None):
     subject = info["subject"]
 
     if loaded.key is None:
-        _check(checks, "private_key", "fail", "PFX %s holds the certificate %s without its private key." % (path, subject),
-               "Export again with the private key (Export-PfxCertificate, or certlm.msc: 'Yes, export the private key').")
+        _check(checks, "private_key", "fail",
+               "PFX %s holds the certificate %s without its private key." % (path, subject),
+               "Export again with the private key (Export-PfxCertificate, or certlm.msc: "
+               "'Yes, export the private key').")
     elif not _same_key(loaded.key, cert):
-        _check(checks, "private_key", "fail", "PFX %s: the private key does not belong to the certificate %s." % (path, subject),
+        _check(checks, "private_key", "fail",
+               "PFX %s: the private key does not belong to the certificate %s." % (path, subject),
                "Export the certificate and its own private key together.")
     else:
         _check(checks, "private_key", "pass", "PFX %s holds the private key of %s." % (path, subject))
@@ -491,7 +494,8 @@ def run_certificate_info(params, check_mode=False, now=None):
             _check(checks, "key", "pass", "RSA key of %d bits." % key["size"])
         else:
             _check(checks, "key", "fail", "RSA key of %d bits; %d or more are required." % (
-                key["size"], params["min_rsa_key_size"]), "Request a new certificate with a 2048-bit or larger RSA key.")
+                key["size"], params["min_rsa_key_size"]),
+                "Request a new certificate with a 2048-bit or larger RSA key.")
     else:
         _check(checks, "key", "fail",
                "Certificate %s has a %s key: Windows keeps such keys in CNG key storage providers only, and "
@@ -540,7 +544,8 @@ def _check_provider(checks, structure, subject):
                "check knows as CSP or CNG." % (unknown[0], subject),
                "Make sure it is a legacy CSP; the role checks the imported key on every host.")
     else:
-        _check(checks, "key_provider", "pass", "The PFX puts the key of %s into the legacy CSP %r." % (subject, names[0]))
+        _check(checks, "key_provider", "pass",
+               "The PFX puts the key of %s into the legacy CSP %r." % (subject, names[0]))
 
 
 def _check_windows_2016(checks, structure, path):
@@ -549,10 +554,10 @@ def _check_windows_2016(checks, structure, path):
     modern = sorted({a for a in algorithms if a.startswith("PBES2")})
     mac = structure.get("mac_digest")
     if modern or (mac and mac not in ("SHA1", None)):
+        mac_text = " and a %s MAC" % mac if mac and mac != "SHA1" else ""
         _check(checks, "pfx_encryption", "warn",
                "PFX %s is protected with %s%s; Windows Server 2016 imports only the legacy PKCS#12 algorithms "
-               "(e.g. TripleDES-SHA1 with a SHA1 MAC)." % (path, ", ".join(modern) or "legacy encryption",
-                                                          " and a %s MAC" % mac if mac and mac != "SHA1" else ""),
+               "(e.g. TripleDES-SHA1 with a SHA1 MAC)." % (path, ", ".join(modern) or "legacy encryption", mac_text),
                "If a node runs Windows Server 2016, export with: openssl pkcs12 -export -legacy ... (or "
                "Export-PfxCertificate -CryptoAlgorithmOption TripleDES_SHA1); 2019 and later read both.")
     else:

@@ -64,6 +64,13 @@ if ($module.DiffMode) {
     }
 }
 
+if (-not $state.feature_installed -and $module.CheckMode) {
+    # Check mode on a fresh host: the role would have installed the role service first.
+    $module.Warn(("{0}: the ADFS-Federation role service is not installed (yet): in check mode this host is reported as " +
+            "to be configured.") -f $env:COMPUTERNAME)
+    $module.Result.changed = $true
+    $module.ExitJson()
+}
 if (-not $state.feature_installed) {
     $module.FailJson(("{0}: the ADFS PowerShell module is missing: the ADFS-Federation role service is not installed. " +
             "Remedy: install it first (ansible.windows.win_feature name=ADFS-Federation), then reboot if asked.") -f $env:COMPUTERNAME)

@@ -46,6 +46,13 @@ if ($module.DiffMode) {
     }
 }
 
+if (-not $state.feature_installed -and $module.CheckMode) {
+    # Check mode on a fresh host: the role would have installed the role service first.
+    $module.Warn(("{0}: the Web-Application-Proxy role service is not installed (yet): in check mode this host is reported as " +
+            "to be configured.") -f $env:COMPUTERNAME)
+    $module.Result.changed = $true
+    $module.ExitJson()
+}
 if (-not $state.feature_installed) {
     $module.FailJson(("{0}: the WebApplicationProxy PowerShell module is missing: the Web-Application-Proxy role " +
             "service is not installed. Remedy: ansible.windows.win_feature name=Web-Application-Proxy " +
