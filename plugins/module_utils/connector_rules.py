@@ -46,7 +46,7 @@ PACKAGE = "ansible_collections.ems.enable.plugins.module_utils"
 REGISTRY_TABLE = "rms_connector_registry.yml"
 
 COMPONENTS = ("rms_connector", "rms_connector_client", "exchange_connector")
-STAGES = ("inventory", "host")
+STAGES = ("inventory", "host", "password")
 CLIENT_KINDS = ("exchange_2013", "exchange_2016", "exchange_2019", "sharepoint", "fci")
 PROTOCOLS = ("https", "http")
 
@@ -122,7 +122,7 @@ def is_dns_name(name, need_dot=True):
 
 def short_name(host):
     """First DNS label, lower case: how the checks compare inventory hosts (FQDN or not)."""
-    return str(host).split(".")[0].lower()
+    return str(host).split(".", 1)[0].lower()
 
 
 def overlap(hosts_a, hosts_b):
@@ -304,9 +304,9 @@ def _input_checks(checks, comp, p):
     if features is not None:
         wrong = [f for f in features if not _FEATURE.match(str(f))]
         if wrong or "Web-Server" not in features:
-            bad("iis_features", "%s must name Windows features and include Web-Server (IIS); got %s."
-                % ("" if not wrong else "entries %s are not feature names;" % ", ".join(map(repr, wrong)),
-                   ", ".join(map(str, features)) or "nothing"),
+            bad("iis_features", "must name Windows features and include Web-Server (IIS); got %s.%s"
+                % (", ".join(map(str, features)) or "nothing",
+                   "" if not wrong else " Not feature names: %s." % ", ".join(map(repr, wrong))),
                 "Keep the default [Web-Server, Web-Windows-Auth, Web-Asp-Net45] or add to it (Get-WindowsFeature names).")
     value = p.get("proxy")
     if value and not _PROXY.match(value):
@@ -399,8 +399,8 @@ def rms_connector_inventory(p):
                "load-balanced RMS connector, not the name of a single server).")
     else:
         _check(checks, "rms_connector.name", comp, None, "pass",
-               "Connector URL: %s (load-balanced name; %s)." % (connector_url(name, p["protocol"]),
-                                                                 p["protocol"].upper()))
+               "Connector URL: %s (load-balanced name; %s)."
+               % (connector_url(name, p["protocol"]), p["protocol"].upper()))
     thumbprint = (p.get("certificate_thumbprint") or "").replace(" ", "")
     if p["protocol"] == "https":
         if not thumbprint:
@@ -420,11 +420,14 @@ def rms_connector_inventory(p):
     if p["protocol"] == "http":
         _check(checks, "rms_connector.https", comp, None, "warn",
                "The connector will be used over HTTP; Microsoft recommends HTTPS (warning 2002 in the event log).",
-               "Set rms_connector_protocol: https with a server authentication certificate for %s." % (name or
-                                                                                                      "the name"))
+               "Set rms_connector_protocol: https with a server authentication certificate for %s."
+               % (name or "the name"))
 
-    found = forbidden_password_chars(p.get("admin_password"))
-    if p.get("admin_password") is None:
+    if p.get("admin_password") is not None:
+        found = forbidden_password_chars(p["admin_password"])
+    else:  # the verdict of an earlier stage=password run (the role keeps the password in a no_log task)
+        found = [c for c in FORBIDDEN_PASSWORD_CHARS if c in (p.get("admin_password_found") or [])]
+    if p.get("admin_password") is None and p.get("admin_password_found") is None:
         _check(checks, "rms_connector.admin_password", comp, None, "pass",
                "No admin password given: the operator signs in in the setup wizard.")
     elif found:
@@ -458,8 +461,8 @@ def rms_connector_inventory(p):
             dns_record = {"zone": zone, "name": name[:-(len(zone) + 1)], "address": p["dns_address"],
                           "server": p["dns_servers"][0]}
             _check(checks, "rms_connector.dns", comp, None, "pass",
-                   "A record %s -> %s will be managed on %s (zone %s)." % (name, p["dns_address"],
-                                                                          p["dns_servers"][0], zone))
+                   "A record %s -> %s will be managed on %s (zone %s)."
+                   % (name, p["dns_address"], p["dns_servers"][0], zone))
 
     authorization = []
     if p.get("exchange_hosts"):
@@ -696,8 +699,8 @@ def rms_client_inventory(p):
     try:
         items = registry_items(kind, name, p["protocol"], p.get("tenant_url")) if is_dns_name(name) else []
     except ConnectorInputError as err:
-        _check(checks, "rms_connector_client.tenant_url", comp, host, "fail", str(err).split(" Remedy: ")[0],
-               str(err).split(" Remedy: ")[-1])
+        message, _sep, remedy = str(err).partition(" Remedy: ")
+        _check(checks, "rms_connector_client.tenant_url", comp, host, "fail", message, remedy)
         items = []
     else:
         if items:
@@ -728,8 +731,8 @@ def package_layout(path):
     cert = [c for c in certs if (c.rsplit("/", 1)[0] if "/" in c else "") == folder]
     if not cert:
         raise ConnectorInputError(
-            "intune_exchange_connector_package %s: %s is not in the same folder as %s." % (path, EXCHANGE_CONNECTOR_CERT,
-                                                                                      EXCHANGE_CONNECTOR_SETUP))
+            "intune_exchange_connector_package %s: %s is not in the same folder as %s."
+            % (path, EXCHANGE_CONNECTOR_CERT, EXCHANGE_CONNECTOR_SETUP))
     return {"folder": folder, "setup": setups[0], "certificate": cert[0]}
 
 
@@ -796,6 +799,7 @@ ARGUMENT_SPEC = dict(
     sharepoint_hosts=dict(type="list", elements="str", default=[]),
     fci_hosts=dict(type="list", elements="str", default=[]),
     admin_password=dict(type="str", no_log=True),
+    admin_password_found=dict(type="list", elements="str"),
     exchange_servers_group=dict(type="str", default="Exchange Servers"),
     sharepoint_accounts=dict(type="list", elements="str", default=[]),
     computer_accounts=dict(type="dict", default={}),
@@ -825,8 +829,8 @@ ARGUMENT_SPEC = dict(
 SPEC_KWARGS = dict(
     required_if=[
         ["stage", "host", ["host", "facts"]],
+        ["stage", "password", ["admin_password"]],
         ["component", "rms_connector_client", ["kind", "connector_name"]],
-        ["component", "rms_connector", ["connector_name"]],
     ],
 )
 
@@ -836,6 +840,10 @@ def run(params, check_mode=False):
     del check_mode
     component, stage, host = params["component"], params["stage"], params.get("host")
     outputs = {}
+    if stage == "password":
+        # Only which forbidden characters the password holds (not secret); no check, never fails.
+        return {"changed": False, "found": forbidden_password_chars(params["admin_password"]), "checks": [],
+                "summary": summarize([])}
     try:
         if stage == "host":
             facts = params.get("facts") or {}

@@ -37,10 +37,13 @@ options:
     required: true
     choices: [rms_connector, rms_connector_client, exchange_connector]
   stage:
-    description: V(inventory) (before contacting hosts) or V(host) (with O(facts) of O(host)).
+    description:
+      - V(inventory) (before contacting hosts), V(host) (with O(facts) of O(host)), or V(password) - only
+        which of the forbidden characters O(admin_password) holds (RV(found)), for a task with C(no_log)
+        whose verdict is then passed to the inventory stage as O(admin_password_found).
     type: str
     default: inventory
-    choices: [inventory, host]
+    choices: [inventory, host, password]
   host:
     description: Inventory name of the host the checks are about (required with O(stage=host)).
     type: str
@@ -96,17 +99,23 @@ options:
       - Password of the account the operator signs in with in the connector setup. Only checked for
         the characters C(& [ ] " ') that the setup rejects; never sent anywhere.
     type: str
+  admin_password_found:
+    description:
+      - The forbidden characters an earlier O(stage=password) run found in the password (its RV(found)),
+        so that the inventory stage can report the password rule without handling the password.
+    type: list
+    elements: str
   exchange_servers_group:
     description: Name of the security group of all Exchange servers, authorized for Exchange.
     type: str
     default: Exchange Servers
   sharepoint_accounts:
-    description: SharePoint Central Administration (farm) and app pool accounts to authorize (DOMAIN\\name).
+    description: SharePoint Central Administration (farm) and app pool accounts to authorize (DOMAIN\name).
     type: list
     elements: str
     default: []
   computer_accounts:
-    description: Computer account per FCI host when it is not the first DNS label (host -> C(DOMAIN\\NAME$)).
+    description: Computer account per FCI host when it is not the first DNS label (host -> C(DOMAIN\NAME$)).
     type: dict
     default: {}
   netbios_domain:
@@ -140,7 +149,7 @@ options:
     description: Exchange Client Access server the Exchange Connector uses.
     type: str
   service_account:
-    description: Active Directory user of the Exchange Connector (DOMAIN\\name or UPN).
+    description: Active Directory user of the Exchange Connector (DOMAIN\name or UPN).
     type: str
   package:
     description: Path on the controller of the Exchange Connector package (Exchange_Connector_Setup.zip).
@@ -157,7 +166,7 @@ options:
     description: Account that signs in to Intune in the Exchange Connector setup (a UPN; format check only).
     type: str
   notification_account:
-    description: Mailbox account for Exchange Connector notifications (DOMAIN\\name or UPN; format check only).
+    description: Mailbox account for Exchange Connector notifications (DOMAIN\name or UPN; format check only).
     type: str
   work_dir:
     description: Folder on the Windows host the role uses (must be an absolute Windows path).
@@ -272,6 +281,12 @@ registry:
       data: https://rmsconnector.contoso.com/_wmcs/certification
       source: https://learn.microsoft.com/azure/information-protection/rms-connector-registry-settings
       note: null
+found:
+  description: The forbidden characters (of C(& [ ] " ')) the password holds.
+  returned: when stage is password
+  type: list
+  elements: str
+  sample: ["&", "'"]
 package:
   description: Where the setup program and certificate are in the Exchange Connector package (paths in the zip).
   returned: when component is exchange_connector, stage is inventory and the package is valid

@@ -149,6 +149,17 @@ def test_each_forbidden_password_character_is_rejected_with_the_explanation(char
     assert "Passw0rd" not in result["msg"]  # the password itself is never shown
 
 
+@pytest.mark.parametrize("char", ["&", "[", "]", '"', "'"])
+def test_password_stage_gives_the_verdict_without_the_password(char):
+    params = _rms_params(stage="password", admin_password="Secret%s1" % char)
+    verdict = cr.run(params)
+    assert verdict["found"] == [char] and not verdict.get("failed") and "Secret" not in str(verdict)
+    result = cr.run(_rms_params(admin_password_found=verdict["found"]))
+    check = next(c for c in result["checks"] if c["id"] == "rms_connector.admin_password")
+    assert check["status"] == "fail" and "contains %s" % char in check["message"]
+    assert cr.run(_rms_params(admin_password_found=[]))["summary"]["fail"] == 0
+
+
 def test_password_with_several_forbidden_characters_names_them_all():
     assert cr.forbidden_password_chars("a'b&c]") == ["&", "]", "'"]
 
