@@ -27,7 +27,7 @@ description:
     (Certificate requirements) and
     U(https://learn.microsoft.com/windows-server/identity/ad-fs/technical-reference/ad-fs-and-keyspec-property)."
 author:
-  - ems.enable contributors
+  - ems.enable contributors (@ems-enable)
 requirements:
   - cryptography (Python, on the controller)
 options:

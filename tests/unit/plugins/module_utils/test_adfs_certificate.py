@@ -157,7 +157,7 @@ def test_small_rsa_and_ec_keys_fail(tmp_path, ca):
 
 
 def test_self_signed_is_a_warning(tmp_path):
-    key, cert, _ = make_cert(self_signed=True)
+    key, cert, _ca = make_cert(self_signed=True)
     result = ac.run_certificate_info(params(write_pfx(tmp_path / "self.pfx", key, cert, legacy=True)))
     assert not result.get("failed")
     assert statuses(result, "trust") == ["warn"]

@@ -39,7 +39,7 @@ def ps_spec(name):
     for option, body in OPTION.findall(source.split("supports_check_mode")[0]):
         fields = {}
         for part in body.split(";"):
-            key, _, value = part.partition("=")
+            key, _sep, value = part.partition("=")
             fields[key.strip()] = ps_value(value)
         options[option] = fields
     return source, options
