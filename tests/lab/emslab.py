@@ -78,8 +78,22 @@ DEFAULT_LEVEL = "2008_R2"
 DEFAULT_SCHEMA = "2012_R2"
 
 _SAMBA_TOOL_WRAPPER = r"""
-import sys
+import os, sys
 from samba.schema import Schema
+from samba.provision.common import setup_path
+# Debian's Samba 4.17 ships the 2012 files as {Attributes,Classes}_for_AD_DS__Windows_Server_2012
+# while samba.schema looks for AD_DS_{Attributes,Classes}__Windows_Server_2012: use what exists.
+for key, (attrs, classes, version) in list(Schema.base_schemas.items()):
+    alt = {"AD_DS_Attributes__": "Attributes_for_AD_DS__", "AD_DS_Classes__": "Classes_for_AD_DS__"}
+    found = []
+    for name in (attrs, classes):
+        if not os.path.exists(os.path.join(setup_path("ad-schema"), name)):
+            for a, b in alt.items():
+                if name.startswith(a) and os.path.exists(
+                        os.path.join(setup_path("ad-schema"), b + name[len(a):])):
+                    name = b + name[len(a):]
+        found.append(name)
+    Schema.base_schemas[key] = (found[0], found[1], version)
 if "2019" not in Schema.base_schemas:
     Schema.base_schemas["2019"] = ("AD_DS_Attributes__Windows_Server_2016.ldf",
                                    "AD_DS_Classes__Windows_Server_2016.ldf", 88)
@@ -244,7 +258,8 @@ STANDARD_LAB = LabSpec(
     ),
     trusts=(("corp", "partner"),),
 )
-#: The small lab for the assess walk-through: the standard lab's corp forest (2 DCs, so failover shows).
+#: The small lab for the assess walk-through: the standard lab's corp forest (2 DCs, so
+#: failover shows).
 ASSESS_LAB = LabSpec(forests=(ForestSpec("corp", "2008_R2", schema="2019", dcs=2),))
 PRESETS = {"standard": STANDARD_LAB, "assess": ASSESS_LAB}
 
