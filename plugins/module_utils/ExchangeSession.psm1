@@ -59,6 +59,8 @@ Function Connect-EmsExchangeSession {
             $Module.Params.exchange_username, $secure)
     }
     try {
+        # New-PSSession -ConfigurationName -ConnectionUri -Authentication -Credential:
+        # https://learn.microsoft.com/powershell/module/microsoft.powershell.core/new-pssession
         $session = New-PSSession @sessionParams
     }
     catch {
@@ -70,8 +72,11 @@ Function Connect-EmsExchangeSession {
     try {
         # Import-PSSession returns the temporary module it built; importing that module globally makes
         # the cmdlets visible to the calling module script, not only inside this module_util.
+        # Import-PSSession -Session -DisableNameChecking -CommandName -AllowClobber:
+        # https://learn.microsoft.com/powershell/module/microsoft.powershell.utility/import-pssession
         $imported = Import-PSSession -Session $session -DisableNameChecking -CommandName $CommandName -AllowClobber `
             -ErrorAction Stop
+        # Import-Module -ModuleInfo -Global: https://learn.microsoft.com/powershell/module/microsoft.powershell.core/import-module
         Import-Module -ModuleInfo $imported -Global -DisableNameChecking -ErrorAction Stop
     }
     catch {
@@ -101,6 +106,7 @@ Function Disconnect-EmsExchangeSession {
         $Session
     )
     if ($Session) {
+        # Remove-PSSession: https://learn.microsoft.com/powershell/module/microsoft.powershell.core/remove-pssession
         Remove-PSSession -Session $Session -ErrorAction SilentlyContinue
     }
 }

@@ -799,7 +799,7 @@ ARGUMENT_SPEC = dict(
     sharepoint_hosts=dict(type="list", elements="str", default=[]),
     fci_hosts=dict(type="list", elements="str", default=[]),
     admin_password=dict(type="str", no_log=True),
-    admin_password_found=dict(type="list", elements="str"),
+    admin_password_found=dict(type="list", elements="str", no_log=False),  # which characters, not the password
     exchange_servers_group=dict(type="str", default="Exchange Servers"),
     sharepoint_accounts=dict(type="list", elements="str", default=[]),
     computer_accounts=dict(type="dict", default={}),

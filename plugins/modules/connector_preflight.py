@@ -29,7 +29,7 @@ description:
     (Exchange Connector)."
   - Read-only. Runs on the controller, whatever the play's hosts are.
 author:
-  - ems.enable contributors
+  - ems.enable contributors (@ems-enable)
 options:
   component:
     description: The component whose preconditions are evaluated.

@@ -26,6 +26,7 @@ $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
 $session = Connect-EmsExchangeSession -Module $module -CommandName @('Get-IRMConfiguration', 'Set-IRMConfiguration')
 try {
+    # Get-IRMConfiguration: https://learn.microsoft.com/powershell/module/exchangepowershell/get-irmconfiguration
     $current = Get-IRMConfiguration -ErrorAction Stop
     $before = @{
         internal_licensing_enabled = [bool]$current.InternalLicensingEnabled
@@ -44,6 +45,7 @@ try {
     }
     $module.Result.changed = $set.Count -gt 0
     if ($set.Count -gt 0 -and -not $module.CheckMode) {
+        # Set-IRMConfiguration -InternalLicensingEnabled -ClientAccessServerEnabled: https://learn.microsoft.com/powershell/module/exchangepowershell/set-irmconfiguration
         Set-IRMConfiguration @set -Confirm:$false -ErrorAction Stop
     }
     $module.Diff.before = $before

@@ -60,12 +60,16 @@ $session = Connect-EmsExchangeSession -Module $module -CommandName $commands
 
 Function Get-ChildRoleState {
     param ([string]$RoleName)
+    # Get-ManagementRole -Identity: https://learn.microsoft.com/powershell/module/exchangepowershell/get-managementrole
     $role = Get-ManagementRole -Identity $RoleName -ErrorAction SilentlyContinue
     if (-not $role) {
         return $null
     }
+    # Get-ManagementRoleEntry "<role>\*" (all entries of a role): https://learn.microsoft.com/powershell/module/exchangepowershell/get-managementroleentry
     $entries = @(Get-ManagementRoleEntry -Identity "$RoleName\*" -ErrorAction Stop | ForEach-Object { [string]$_.Name } |
             Sort-Object -Unique)
+    # Get-ManagementRoleAssignment -Role -RoleAssignee -AssignmentMethod Direct (RoleAssignee parameter set;
+    # Direct leaves out assignments through role groups): https://learn.microsoft.com/powershell/module/exchangepowershell/get-managementroleassignment
     $assigned = @(Get-ManagementRoleAssignment -Role $RoleName -RoleAssignee $user -AssignmentMethod Direct `
             -ErrorAction SilentlyContinue)
     @{
@@ -89,6 +93,8 @@ try {
         # Built-in, non end-user roles holding each cmdlet.
         $holders = @{}
         foreach ($cmdlet in $wanted) {
+            # Get-ManagementRole -Cmdlet: "returns a list of all roles that include the specified cmdlet";
+            # IsRootRole / IsEndUserRole keep built-in administrator roles only.
             $roles = @(Get-ManagementRole -Cmdlet $cmdlet -ErrorAction SilentlyContinue | Where-Object {
                     $_.IsRootRole -and -not $_.IsEndUserRole
                 } | ForEach-Object { [string]$_.Name })
@@ -136,8 +142,11 @@ try {
         $module.Result.changed = $true
         if (-not $module.CheckMode) {
             foreach ($assignment in @(Get-ManagementRoleAssignment -Role $roleName -ErrorAction SilentlyContinue)) {
+                # Remove-ManagementRoleAssignment -Identity: https://learn.microsoft.com/powershell/module/exchangepowershell/remove-managementroleassignment
                 Remove-ManagementRoleAssignment -Identity $assignment.Identity -Confirm:$false -ErrorAction Stop
             }
+            # Remove-ManagementRole ("You need to remove all the management role assignments from a role before
+            # you delete it"): https://learn.microsoft.com/powershell/module/exchangepowershell/remove-managementrole
             Remove-ManagementRole -Identity $roleName -Confirm:$false -ErrorAction Stop
         }
     }
@@ -155,6 +164,8 @@ try {
                 $state = @{ parent = $parent; entries = @(); assigned = $false }
             }
             else {
+                # New-ManagementRole -Name -Parent (NewDerivedRole set: starts with all entries of the parent):
+                # https://learn.microsoft.com/powershell/module/exchangepowershell/new-managementrole
                 $null = New-ManagementRole -Name $roleName -Parent $parent -ErrorAction Stop
                 $state = Get-ChildRoleState -RoleName $roleName
             }
@@ -167,15 +178,19 @@ try {
         }
         if (-not $module.CheckMode) {
             foreach ($entry in $remove) {
+                # Remove-ManagementRoleEntry "<role>\<cmdlet>": https://learn.microsoft.com/powershell/module/exchangepowershell/remove-managementroleentry
                 Remove-ManagementRoleEntry -Identity "$roleName\$entry" -Confirm:$false -ErrorAction Stop
             }
             foreach ($entry in $add) {
+                # Add-ManagementRoleEntry "<role>\<cmdlet>" (the entry must exist on the parent role):
+                # https://learn.microsoft.com/powershell/module/exchangepowershell/add-managementroleentry
                 Add-ManagementRoleEntry -Identity "$roleName\$entry" -ErrorAction Stop
             }
         }
         if (-not $state.assigned) {
             $module.Result.changed = $true
             if (-not $module.CheckMode) {
+                # New-ManagementRoleAssignment -Role -User (User parameter set): https://learn.microsoft.com/powershell/module/exchangepowershell/new-managementroleassignment
                 $null = New-ManagementRoleAssignment -Role $roleName -User $user -ErrorAction Stop
             }
         }
