@@ -19,7 +19,7 @@ description:
     a concrete test host); V(untested) the flows and endpoints that cannot be tested, with the reason;
     V(flows) the table rows that apply.
 author:
-  - ems.enable contributors (!UNKNOWN)
+  - ems.enable contributors (@ems-enable)
 options:
   _terms:
     description: What to return, one of V(firewall_rules), V(checks), V(untested), V(flows).

@@ -27,7 +27,7 @@ description:
   - UPN suffixes that are not routable (for example C(.local)) are skipped with a warning.
   - Read-only. Runs on the controller, whatever the play's hosts are.
 author:
-  - ems.enable contributors (!UNKNOWN)
+  - ems.enable contributors (@ems-enable)
 requirements:
   - dnspython (on the controller)
 options:

@@ -23,7 +23,7 @@ description:
   - The certificate is read with the Python C(cryptography) library. Read-only. Runs on the controller,
     whatever the play's hosts are.
 author:
-  - ems.enable contributors (!UNKNOWN)
+  - ems.enable contributors (@ems-enable)
 requirements:
   - cryptography (on the controller)
 options:
