@@ -49,6 +49,8 @@ def inventory(farm=("adfs1", "adfs2"), proxies=("wap1", "wap2"), addresses=None,
     return {"all": {
         "vars": {"ansible_connection": "winrm", "ansible_port": 1, "ansible_winrm_scheme": "http",
                  "ansible_winrm_transport": "ntlm", "ansible_user": "adm", "ansible_password": "not-a-secret",
+                 "ansible_become_method": "runas", "ansible_become_user": "CORP\\adm",
+                 "ansible_become_password": "not-a-secret",
                  "ansible_winrm_operation_timeout_sec": 5, "ansible_winrm_read_timeout_sec": 10},
         "children": {"windows": {"children": groups}},
     }}
@@ -188,6 +190,14 @@ def test_incomplete_options_are_listed_together(tmp_path, pfx_dir):
                                   "adfs_kds_root_key_lab_backdate=true needs adfs_kds_root_key_create=true",
                                   "adfs_dns_record=true needs adfs_dns_zone",
                                   "adfs_federation_service_name 'not a name' is not a DNS name")
+
+
+def test_no_become_user_and_no_install_credential(tmp_path, pfx_dir):
+    inv = inventory()
+    del inv["all"]["vars"]["ansible_become_user"]
+    proc, out = run_role(tmp_path, base_vars(pfx_dir), inv=inv)
+    assert_stopped_before_windows(proc, out, "set ansible_become_user and ansible_become_password",
+                                  "adfs_install_username")
 
 
 def test_every_violation_is_listed_not_only_the_first(tmp_path, pfx_dir):
