@@ -135,3 +135,20 @@ def test_every_powershell_call_site_cites_learn():
     """A Learn link (or the role README's sources table, for the role's scripts) next to the calls."""
     for path in POWERSHELL:
         assert "learn.microsoft.com" in path.read_text(), path.name
+
+
+def test_firewall_rules_are_the_network_roles_rules():
+    """Same lookup, same network_* settings as roles/network: the two roles render identical rules."""
+    task = yaml.safe_load((ROLE / "tasks" / "firewall.yml").read_text())[0]
+    loop = task["loop"]
+    assert "query('ems.enable.network_plan', 'firewall_rules'" in loop
+    network_defaults = yaml.safe_load((ROOT / "roles" / "network" / "defaults" / "main.yml").read_text())
+    for variable in ("network_features", "network_peer_addresses", "network_firewall_rule_prefix",
+                     "network_firewall_group", "network_firewall_profiles"):
+        assert variable in loop, variable
+        if variable in network_defaults and not isinstance(network_defaults[variable], (list, dict)):
+            assert "default('%s')" % network_defaults[variable] in loop, variable
+    assert "default(%s)" % network_defaults["network_firewall_profiles"] in loop.replace('"', "'")
+    for key in ("name", "group", "description", "direction", "action", "enabled", "protocol", "profiles",
+                "localport", "remoteport", "remoteip"):
+        assert "item.%s" % key in str(task["community.windows.win_firewall_rule"][key])
