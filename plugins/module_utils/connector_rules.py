@@ -494,7 +494,7 @@ def rms_connector_inventory(p):
             "account": account, "server_type": "FCI",
             "why": "computer account of the file server %s (FCI services run as Local System)" % host})
     for entry in authorization:
-        entry["line"] = "%s  (server type: %s; %s)" % (entry["account"], entry["server_type"], entry["why"])
+        entry["line"] = "Add %s, server type %s: %s." % (entry["account"], entry["server_type"], entry["why"])
     if authorization:
         _check(checks, "rms_connector.authorization", comp, None, "pass",
                "%d account(s) to authorize in the connector administrator tool: %s."

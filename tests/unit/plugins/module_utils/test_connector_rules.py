@@ -193,7 +193,8 @@ def test_a_good_inventory_passes_and_lists_the_accounts():
     accounts = [(a["account"], a["server_type"]) for a in result["authorization"]]
     assert accounts == [("Exchange Servers", "Exchange"), ("CONTOSO\\sp-farm", "SharePoint"),
                         ("CONTOSO\\FS01$", "FCI")]
-    assert all(a["line"].startswith(a["account"]) for a in result["authorization"])
+    assert all(a["line"].startswith("Add %s, server type %s" % (a["account"], a["server_type"]))
+               for a in result["authorization"])
 
 
 def test_one_connector_server_fails_unless_fault_tolerance_is_relaxed():
