@@ -446,3 +446,21 @@ def test_exchange_connector_cmdlets_are_exactly_microsofts_list():
     assert role_vars["__intune_exchange_connector_cmdlets"] == documented
     tasks = (ROLES / "intune_exchange_connector/tasks/exchange_role.yml").read_text()
     assert 'cmdlets: "{{ __intune_exchange_connector_cmdlets }}"' in tasks
+
+
+def test_exchange_connector_connectivity_comes_from_the_network_tables():
+    """connectivity.yml hands the network role the component and the CAS; the port and endpoint
+    tables then give the CAS on 443 and the Intune service on 443 (memdocs: 'Network')."""
+    from ansible_collections.ems.enable.plugins.module_utils import network_tables
+
+    tasks = yaml.safe_load((ROLES / "intune_exchange_connector/tasks/connectivity.yml").read_text())
+    include = tasks[0]
+    assert include["ansible.builtin.include_role"]["name"] == "ems.enable.network"
+    role_vars = include["vars"]
+    assert role_vars["network_firewall"] is False
+    targets = {k: ["ex01.contoso.com"] for k in role_vars["network_targets"]}
+    checks, untested = network_tables.connectivity_checks(role_vars["network_components"], [], targets)
+    found = {(c["host"], c["port"]) for c in checks}
+    assert ("ex01.contoso.com", 443) in found
+    assert ("manage.microsoft.com", 443) in found
+    assert any(u["to"] == "*.manage.microsoft.com" for u in untested)
