@@ -60,6 +60,7 @@ def _validate(params):
             raise lc.LdapError("search_base: an entry is empty.", "Give DNs such as OU=Staff,DC=corp,DC=example,DC=com.",
                                kind="input")
         bases.append(_dn(base, "search_base"))
+    scan.check_overlap(bases)
     params["search_base"] = bases
     entries = []
     for entry in params.get("ignore") or []:

@@ -22,7 +22,7 @@ import threading
 import time
 
 from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
-from ansible_collections.ems.enable.plugins.module_utils.readiness_rules import QUERY_ATTRIBUTES
+from ansible_collections.ems.enable.plugins.module_utils.readiness_rules import DEFAULT_FILTER, QUERY_ATTRIBUTES
 
 try:
     import ldap
@@ -58,6 +58,15 @@ def _is_under(dn, parent):
 
 def _input_error(message, remedy=None):
     return lc.LdapError(message, remedy, kind="input")
+
+
+def check_overlap(bases):
+    """Refuse search bases of which one contains another (objects would be read twice)."""
+    for i, base in enumerate(bases):
+        for other in bases[i + 1:]:
+            if _is_under(base, other) or _is_under(other, base):
+                raise _input_error("search_base: %s and %s overlap (one contains the other)." % (base, other),
+                                   "Give each subtree once.")
 
 
 class ScanPlan:
@@ -155,11 +164,10 @@ def _check_base(conn, base, flt):
         conn.conn.search_ext_s(base, ldap.SCOPE_BASE, flt, ["1.1"])
     except ldap.FILTER_ERROR:
         raise _input_error("filter: %s is not a valid LDAP filter." % flt,
-                              "Write an RFC 4515 filter, e.g. the default %s." % "(|(objectCategory=Person)"
-                              "(objectCategory=Group))") from None
+                           "Write an RFC 4515 filter, e.g. the default %s." % DEFAULT_FILTER) from None
     except ldap.NO_SUCH_OBJECT:
         raise _input_error("search_base: %s does not exist (%s)." % (base, where),
-                              "Give the DN of an existing domain, OU or container.") from None
+                           "Give the DN of an existing domain, OU or container.") from None
     except ldap.INVALID_DN_SYNTAX:
         raise _input_error("search_base: %s is not a valid DN (%s)." % (base, where)) from None
     except ldap.LDAPError as exc:
@@ -193,11 +201,6 @@ def plan(params):
         result.attributes = [a for a in QUERY_ATTRIBUTES if a in schema]
         result.missing_attributes = [a for a in QUERY_ATTRIBUTES if a not in schema]
         bases = list(params.get("search_base") or [])
-        for i, base in enumerate(bases):
-            for other in bases[i + 1:]:
-                if _is_under(base, other) or _is_under(other, base):
-                    raise _input_error("search_base: %s and %s overlap (one contains the other)." % (base, other),
-                                       "Give each subtree once.")
         if params.get("global_catalog"):
             result.global_catalog = True
             outside = [a for a in result.attributes if not schema[a]]

@@ -86,6 +86,7 @@ def params(tmp_path, **changes):
     ({"filter": " "}, "filter: must not be empty"),
     ({"search_base": ["not a dn"]}, "search_base: 'not a dn' is not a distinguished name."),
     ({"search_base": [""]}, "search_base: an entry is empty."),
+    ({"search_base": ["OU=a,DC=x", "ou=B, OU=A,dc=X"]}, "search_base: OU=a,DC=x and ou=B,OU=A,dc=X overlap"),
     ({"ignore": ["OU=x,,="]}, "ignore: 'OU=x,,=' is not a distinguished name."),
     ({"ignore": [" "]}, "ignore: an entry is empty."),
     ({"report_name": "../x"}, "report_name: '../x': use letters, digits"),
