@@ -29,10 +29,10 @@ all:
     ansible_password: not-a-secret
     ansible_winrm_transport: ntlm
   children:
-    sync_servers:
+    aad_connect:
       hosts:
         sync1.contoso.test:
-    adfs_servers:
+    adfs:
       hosts:
         adfs1.contoso.test:
     others:
@@ -41,7 +41,7 @@ all:
 """
 
 
-def run_play(tmp_path, role_vars, hosts="sync_servers:adfs_servers", extra=()):
+def run_play(tmp_path, role_vars, hosts="aad_connect:adfs", extra=()):
     play = [{"name": "network role under test", "hosts": hosts, "gather_facts": False,
              "roles": [dict({"role": "ems.enable.network"}, **role_vars)]}]
     (tmp_path / "play.yml").write_text(yaml.safe_dump(play, sort_keys=False))

@@ -188,8 +188,8 @@ def test_role_renders_exactly_the_tables_rules(tmp_path):
         "planned": {"hosts": {name: dict(vars_, ansible_connection="local",
                                          ansible_python_interpreter="{{ ansible_playbook_python }}")
                               for name, vars_ in CASES.items()}},
-        "wap_servers": {"hosts": {"wap-by-group": None}},
-        "adfs_servers": {"hosts": {"adfs-all-features": None}},
+        "wap": {"hosts": {"wap-by-group": None}},
+        "adfs": {"hosts": {"adfs-all-features": None}},
     }, "vars": {"dump_dir": str(tmp_path)}}}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump(inventory))
     proc = subprocess.run(["ansible-playbook", "-i", str(tmp_path / "hosts.yml"), str(tmp_path / "play.yml")],
@@ -210,7 +210,7 @@ def test_role_renders_exactly_the_tables_rules(tmp_path):
     assert tested == {("dc1.example.test", p, "tcp") for p in (53, 88, 135, 389, 445, 636, 3268)} | {
         ("dc1.example.test", 53, "dns")}
     assert {u["id"] for u in sync["untested"]} >= {"aad-connect-dc-rpc-dynamic", "aad-connect-dc-ldap-udp"}
-    # targets come from the inventory groups too: the WAP tests the AD FS hosts of adfs_servers
+    # targets come from the inventory groups too: the WAP tests the AD FS hosts of adfs
     wap = json.loads((tmp_path / "wap-by-group.json").read_text())
     assert {(c["id"], c["host"], c["port"]) for c in wap["checks"]} == {
         ("wap-adfs-https", "adfs-all-features", 443), ("wap-adfs-sync", "adfs-all-features", 80)}
