@@ -65,10 +65,13 @@ $module.Result.host = @{
     forest = $forest
     dotnet_release = if ($null -eq $dotnetRelease) { $null } else { [int]$dotnetRelease }
     powershell_version = $PSVersionTable.PSVersion.ToString()
+    # Get-ExecutionPolicy -Scope (learn.microsoft.com/powershell/module/microsoft.powershell.security/get-executionpolicy)
     execution_policy = @{
         machine_policy = (Get-ExecutionPolicy -Scope MachinePolicy).ToString()
         local_machine = (Get-ExecutionPolicy -Scope LocalMachine).ToString()
     }
+    # AdSyncConfig.psm1 needs the ActiveDirectory module and dsacls.exe from RSAT-AD-Tools
+    # (how-to-connect-configure-ad-ds-connector-account.md).
     ad_module = [bool](Get-Module -ListAvailable -Name ActiveDirectory)
     dsacls = [bool](Get-Command -Name dsacls.exe -CommandType Application -ErrorAction SilentlyContinue)
     now_epoch = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
@@ -122,6 +125,7 @@ if ($moduleLoaded -and $service -and $service.State -eq 'Running') {
         if ($connectors.Count -gt 0) {
             $module.Result.password_hash_sync = Get-AadcPasswordHashSync -Connectors $connectors
             $runs = @()
+            # Get-ADSyncRunProfileResult -NumberRequested (reference-connect-adsync.md); newest first.
             foreach ($r in @(Get-ADSyncRunProfileResult -NumberRequested $module.Params.run_history -ErrorAction Stop)) {
                 $runs += @{
                     connector = ConvertTo-AadcText (Get-AadcPropertyValue -InputObject $r -Name 'ConnectorName')

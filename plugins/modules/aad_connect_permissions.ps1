@@ -93,6 +93,8 @@ Function Get-DomainOfDn {
 # ---- the account and the groups it is in ------------------------------------------------------
 $accountDomain = Get-DomainOfDn -Dn $accountDn
 try {
+    # Get-ADObject -Identity -Properties (learn.microsoft.com/powershell/module/activedirectory/get-adobject):
+    # tokenGroups, the account's transitive group SIDs, is computed by the DC for a base search.
     $account = Get-ADObject -Identity $accountDn -Server $accountDomain -Properties objectSid, tokenGroups -ErrorAction Stop
 }
 catch {
@@ -104,6 +106,7 @@ foreach ($g in @($account.tokenGroups)) { $sids += $g.Value }
 $module.Result.account = @{ dn = $accountDn; sid = $account.objectSid.Value; groups = $sids.Count - 1 }
 
 # ---- schemaIDGUIDs of the classes and the attribute, read from the forest's schema ------------
+# Get-ADRootDSE (learn.microsoft.com/powershell/module/activedirectory/get-adrootdse).
 $schemaNc = (Get-ADRootDSE -Server $adForest.Name -ErrorAction Stop).schemaNamingContext
 $schemaGuids = @{}
 foreach ($name in ($basicReadClasses + @('mS-DS-ConsistencyGuid'))) {

@@ -278,6 +278,7 @@ def test_no_windows_host_was_contacted(bad_input_run):
     assert connections == 0, output[-3000:]
     assert "UNREACHABLE" not in output
     assert "unreachable=1" not in output
+    assert "not-a-secret" not in output  # passwords of the inputs never shown, even in failures
 
 
 def test_valid_input_passes_validation_and_stops_at_ldap_on_the_controller(bad_input_run):

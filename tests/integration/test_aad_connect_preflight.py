@@ -172,13 +172,19 @@ def big_lab():
         big.down()
 
 
+def big_entry(forest):
+    entry = forest_entry(forest)
+    entry["ldap"]["timeout"] = 300  # a paged count of 100,001 users on a busy lab DC
+    return entry
+
+
 def test_more_objects_than_localdb_holds_need_sql_server(big_lab, tmp_path):
     big = big_lab.forest("big")
-    proc, _result = run_assess(big_lab, tmp_path, {"aad_connect_forests": [forest_entry(big)]})
+    proc, _result = run_assess(big_lab, tmp_path, {"aad_connect_forests": [big_entry(big)]})
     assert proc.returncode != 0
     assert "aad_connect_sql_server: the forests hold" in proc.stdout
     assert "more than the ~100000 objects SQL Express LocalDB holds" in proc.stdout
-    proc, result = run_assess(big_lab, tmp_path, {"aad_connect_forests": [forest_entry(big)],
+    proc, result = run_assess(big_lab, tmp_path, {"aad_connect_forests": [big_entry(big)],
                                                   "aad_connect_sql_server": "sql01.big.emslab.test\\ADSYNC"})
     assert proc.returncode == 0, proc.stdout
     assert check(result, "aad_connect.object_count", big.dns_domain)["status"] == "warn"

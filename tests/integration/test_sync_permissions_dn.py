@@ -20,7 +20,7 @@ RDC_ALL = "1131f6ad-9c07-11d1-f79f-00c04fc2dcd2"
 
 
 def run(*cmd):
-    proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
 

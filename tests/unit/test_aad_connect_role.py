@@ -1,6 +1,6 @@
 """aad_connect: the role's documentation, defaults and modules stay in step with their sources.
 
-- README's variable tables list exactly the options of meta/argument_specs.yml;
+- (README's variable section is generated from the specs: scripts/role-docs, tests/unit/test_role_docs.py);
 - defaults/main.yml holds the argument spec's defaults (and nothing else);
 - the forest level choices are the level table's keys (ad_levels.LEVEL_KEYS);
 - each PowerShell module's options (its $spec) are the options its .yml documentation lists
@@ -22,28 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "aad_connect"
 SPECS = yaml.safe_load((ROLE / "meta" / "argument_specs.yml").read_text())["argument_specs"]
 OPTIONS = SPECS["main"]["options"]
-README = (ROLE / "README.md").read_text()
 MODULES = ["aad_connect_info", "aad_connect_permissions", "aad_connect_sync"]
-
-
-def table_names(heading):
-    """First-column `names` of the markdown table under a heading line."""
-    text = README.split(heading, 1)[1]
-    names = []
-    for line in text.splitlines()[1:]:
-        if line.startswith("| `"):
-            names.append(line.split("`")[1])
-        elif names and not line.startswith("|"):
-            break
-    return names
-
-
-def test_readme_lists_every_variable_and_nothing_else():
-    assert table_names("## Variables") == list(OPTIONS)
-
-
-def test_readme_lists_every_forest_option():
-    assert table_names("Options of each `aad_connect_forests` entry:") == list(OPTIONS["aad_connect_forests"]["options"])
 
 
 def test_every_entry_point_takes_the_same_options():
