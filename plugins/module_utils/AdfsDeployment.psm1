@@ -252,9 +252,53 @@ Function Assert-EmsDeploymentResult {
     }
 }
 
+Function Initialize-EmsServerModule {
+    <#
+    .SYNOPSIS
+    The common start of adfs_farm, adfs_farm_node and web_application_proxy: record the state (and
+    the diff's "before" with the given keys), then stop early when the role service is missing (check
+    mode: report the host as to be configured; otherwise fail with the remedy), and fail when the
+    host is already configured for another federation service.
+    #>
+    [CmdletBinding()]
+    param (
+        [Parameter(Mandatory = $true)]$Module,
+        [Parameter(Mandatory = $true)]$State,
+        [Parameter(Mandatory = $true)][string[]]$DiffKeys,
+        [Parameter(Mandatory = $true)][string]$FeatureName,
+        [Parameter(Mandatory = $true)][string]$MissingRemedy,
+        [string]$FederationServiceName
+    )
+    $Module.Result.state = $State
+    if ($Module.DiffMode) {
+        $before = @{}
+        foreach ($key in $DiffKeys) {
+            $before[$key] = $State.$key
+        }
+        $Module.Diff.before = $before
+    }
+    if (-not $State.feature_installed -and $Module.CheckMode) {
+        # Check mode on a fresh host: the role would have installed the role service first.
+        $Module.Warn(("{0}: the {1} role service is not installed (yet): in check mode this host is reported as " +
+                "to be configured.") -f $env:COMPUTERNAME, $FeatureName)
+        $Module.Result.changed = $true
+        $Module.ExitJson()
+    }
+    if (-not $State.feature_installed) {
+        $Module.FailJson(("{0}: the {1} role service is not installed. Remedy: {2}") -f $env:COMPUTERNAME,
+            $FeatureName, $MissingRemedy)
+    }
+    if ($FederationServiceName -and $State.configured -and $State.federation_service_name -ine $FederationServiceName) {
+        $Module.FailJson(("{0}: already configured for federation service {1}, not {2}. Remedy: use a host " +
+                "that is not configured, or remove the role service from this one ({3}) if it really must serve {2}.") -f
+            $env:COMPUTERNAME, $State.federation_service_name, $FederationServiceName,
+            "Uninstall-WindowsFeature $FeatureName")
+    }
+}
+
 $exportMembers = @{
     Function = 'Get-EmsAdfsConfigurationStatus', 'ConvertTo-EmsThumbprint', 'New-EmsCredential',
     'Get-EmsMachineCertificate', 'Test-EmsSameHost', 'Get-EmsAdfsServerState', 'Get-EmsProxyState',
-    'Assert-EmsDeploymentResult'
+    'Assert-EmsDeploymentResult', 'Initialize-EmsServerModule'
 }
 Export-ModuleMember @exportMembers

@@ -53,35 +53,12 @@ if ($primary -and (Test-EmsSameHost -A $primary -B $env:COMPUTERNAME)) {
 }
 
 $state = Get-EmsAdfsServerState
-$module.Result.state = $state
-if ($module.DiffMode) {
-    $module.Diff.before = @{
-        configured = $state.configured
-        federation_service_name = $state.federation_service_name
-        sync_role = $state.sync_role
-        primary_computer_name = $state.primary_computer_name
-        service_account = $state.service_account
-    }
-}
-
-if (-not $state.feature_installed -and $module.CheckMode) {
-    # Check mode on a fresh host: the role would have installed the role service first.
-    $module.Warn(("{0}: the ADFS-Federation role service is not installed (yet): in check mode this host is reported as " +
-            "to be configured.") -f $env:COMPUTERNAME)
-    $module.Result.changed = $true
-    $module.ExitJson()
-}
-if (-not $state.feature_installed) {
-    $module.FailJson(("{0}: the ADFS PowerShell module is missing: the ADFS-Federation role service is not installed. " +
-            "Remedy: install it first (ansible.windows.win_feature name=ADFS-Federation), then reboot if asked.") -f $env:COMPUTERNAME)
-}
+Initialize-EmsServerModule -Module $module -State $state -FeatureName ADFS-Federation `
+    -DiffKeys 'configured', 'federation_service_name', 'sync_role', 'primary_computer_name', 'service_account' `
+    -MissingRemedy 'install it first (ansible.windows.win_feature name=ADFS-Federation), then reboot if asked.' `
+    -FederationServiceName $fsName
 
 if ($state.configured) {
-    if ($state.federation_service_name -ine $fsName) {
-        $module.FailJson(("{0}: already an AD FS server of federation service {1}, not {2}. Remedy: use a host " +
-                "that is not configured, or remove AD FS from this one (Uninstall-WindowsFeature ADFS-Federation) " +
-                "if it really must join {2}.") -f $env:COMPUTERNAME, $state.federation_service_name, $fsName)
-    }
     if ($state.sync_role -eq 'PrimaryComputer') {
         $module.FailJson(("{0}: is the primary server of the WID farm of {1}, so it cannot join it as a node of {2}. " +
                 "Remedy: make {0} the role's adfs_primary_host, or promote {2} first (Set-AdfsSyncProperties " +

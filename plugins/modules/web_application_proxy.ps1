@@ -37,27 +37,9 @@ if ((Get-EmsAdfsConfigurationStatus -Role FederationServer) -eq 2) {
 }
 
 $state = Get-EmsProxyState
-$module.Result.state = $state
-if ($module.DiffMode) {
-    $module.Diff.before = @{
-        configured = $state.configured
-        federation_service_name = $state.federation_service_name
-        ssl_certificate_thumbprints = $state.ssl_certificate_thumbprints
-    }
-}
-
-if (-not $state.feature_installed -and $module.CheckMode) {
-    # Check mode on a fresh host: the role would have installed the role service first.
-    $module.Warn(("{0}: the Web-Application-Proxy role service is not installed (yet): in check mode this host is reported as " +
-            "to be configured.") -f $env:COMPUTERNAME)
-    $module.Result.changed = $true
-    $module.ExitJson()
-}
-if (-not $state.feature_installed) {
-    $module.FailJson(("{0}: the WebApplicationProxy PowerShell module is missing: the Web-Application-Proxy role " +
-            "service is not installed. Remedy: ansible.windows.win_feature name=Web-Application-Proxy " +
-            "include_management_tools=true first.") -f $env:COMPUTERNAME)
-}
+Initialize-EmsServerModule -Module $module -State $state -FeatureName Web-Application-Proxy `
+    -DiffKeys 'configured', 'federation_service_name', 'ssl_certificate_thumbprints' `
+    -MissingRemedy 'ansible.windows.win_feature name=Web-Application-Proxy include_management_tools=true first.'
 
 if ($state.configured) {
     if ($state.federation_service_name -ine $fsName) {
