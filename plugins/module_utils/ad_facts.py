@@ -8,9 +8,8 @@ Where each fact lives is MS-ADTS (section numbers in the comments) unless said o
 from __future__ import annotations
 
 import datetime
-import os
-import pkgutil
 
+from ansible_collections.ems.enable.plugins.module_utils import data_files
 from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
 from ansible_collections.ems.enable.plugins.module_utils.ad_levels import level_info, schema_name
 
@@ -42,14 +41,7 @@ def routable_tlds():
     """IdFix's list of routable top-level domains (data file next to this module)."""
     global _TLDS
     if _TLDS is None:
-        raw = None
-        try:
-            raw = pkgutil.get_data("ansible_collections.ems.enable.plugins.module_utils", "data/idfix_tlds.txt")
-        except (OSError, ImportError, ValueError):
-            raw = None
-        if raw is None:  # plain import without the collection loader
-            with open(os.path.join(os.path.dirname(__file__), "data", "idfix_tlds.txt"), "rb") as handle:
-                raw = handle.read()
+        raw = data_files.read_bytes("idfix_tlds.txt")
         lines = raw.decode("utf-8").splitlines()
         _TLDS = frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
     return _TLDS

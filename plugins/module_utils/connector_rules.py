@@ -26,21 +26,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import pkgutil
 import re
 import time
 import zipfile
 
-try:
-    import yaml
-
-    HAS_YAML = True
-    YAML_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - PyYAML comes with ansible-core
-    HAS_YAML = False
-    YAML_IMPORT_ERROR = str(exc)
-
 from ansible_collections.ems.enable.plugins.module_utils.ad_rules import EXCHANGE_CONNECTOR_END_OF_SUPPORT
+
+from ansible_collections.ems.enable.plugins.module_utils import data_files
 
 PACKAGE = "ansible_collections.ems.enable.plugins.module_utils"
 REGISTRY_TABLE = "rms_connector_registry.yml"
@@ -196,17 +188,7 @@ PASSWORD_RULE_REMEDY = ("Use another Global Administrator or ConnectorAdministra
 # ---- the registry table -------------------------------------------------------------------------
 
 def _read_table(name):
-    raw = None
-    try:
-        raw = pkgutil.get_data(PACKAGE, "data/" + name)
-    except (OSError, ImportError, ValueError):
-        raw = None
-    if raw is None:  # plain import without Ansible's collection loader
-        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", name), "rb") as handle:
-            raw = handle.read()
-    if not HAS_YAML:  # pragma: no cover
-        raise ConnectorInputError("PyYAML is needed to read %s (%s)." % (name, YAML_IMPORT_ERROR))
-    return yaml.safe_load(raw.decode("utf-8"))
+    return data_files.load_yaml(name)
 
 
 def registry_table():

@@ -16,18 +16,9 @@ check the generated sections of docs/network.md:
 
 from __future__ import annotations
 
-import os
-import pkgutil
 import re
 
-try:
-    import yaml
-
-    HAS_YAML = True
-    YAML_IMPORT_ERROR = None
-except ImportError as exc:  # pragma: no cover - PyYAML comes with ansible-core
-    HAS_YAML = False
-    YAML_IMPORT_ERROR = str(exc)
+from ansible_collections.ems.enable.plugins.module_utils import data_files
 
 PACKAGE = "ansible_collections.ems.enable.plugins.module_utils"
 PROTOCOLS = ("tcp", "udp")
@@ -50,17 +41,7 @@ class TableError(ValueError):
 
 
 def _read(name):
-    raw = None
-    try:
-        raw = pkgutil.get_data(PACKAGE, "data/" + name)
-    except (OSError, ImportError, ValueError):
-        raw = None
-    if raw is None:  # plain import without Ansible's collection loader
-        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", name), "rb") as handle:
-            raw = handle.read()
-    if not HAS_YAML:  # pragma: no cover
-        raise TableError("PyYAML is needed to read %s (%s)." % (name, YAML_IMPORT_ERROR))
-    return yaml.safe_load(raw.decode("utf-8"))
+    return data_files.load_yaml(name)
 
 
 def parse_ports(text):
