@@ -101,7 +101,7 @@ def test_context_has_the_ldap_and_kerberos_system_packages(context, platform, pa
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
-        name, _, profiles = line.partition(" ")
+        name, profiles = (line.split(" ", 1) + [""])[:2]
         plats = re.findall(r"platform:(\w+)", profiles)
         if not plats or platform in plats:
             listed.add(name)

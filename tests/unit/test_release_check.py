@@ -36,8 +36,8 @@ def _check(tarball: Path) -> subprocess.CompletedProcess:
 
 
 def test_clean_tarball_passes(tmp_path):
-    proc = _check(_tarball(tmp_path / "ok.tar.gz", REQUIRED + ["roles/network/README.md",
-                                                             "docs/release.md"]))
+    names = REQUIRED + ["roles/network/README.md", "docs/release.md"]
+    proc = _check(_tarball(tmp_path / "ok.tar.gz", names))
     assert proc.returncode == 0, proc.stderr
     assert "no forbidden path" in proc.stdout
 
