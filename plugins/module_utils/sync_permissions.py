@@ -60,7 +60,7 @@ def parse_dacl(sd):
     _rev, _sbz, _size, count, _sbz2 = struct.unpack_from("<BBHHH", sd, dacl_offset)
     aces = []
     pos = dacl_offset + 8
-    for _ in range(count):
+    for _ace_number in range(count):
         ace_type, ace_flags, ace_size = struct.unpack_from("<BBH", sd, pos)
         body = pos + 4
         ace = {"type": ace_type, "flags": ace_flags, "mask": None, "object_type": None, "sid": None}
@@ -238,10 +238,11 @@ def run_sync_permissions_info(params, check_mode=False):
         "warnings": warnings,
     }
     if missing and params["fail_on_missing"]:
+        account = who["sam_account_name"]
+        lacking = "; ".join("%s on %s (%s)" % (right["name"], domain, right["state"]) for domain, right in missing)
         result["failed"] = True
-        result["msg"] = "Connector account %s lacks %s. Remedy: Set-ADSyncPasswordHashSyncPermissions " \
-            "-ADConnectorAccountName %s -ADConnectorAccountDomain <domain> (AdSyncConfig.psm1 of Entra " \
-            "Connect), or the aad_connect role, on each domain named." % (
-                who["sam_account_name"], "; ".join("%s on %s (%s)" % (right["name"], domain, right["state"])
-                                                  for domain, right in missing), who["sam_account_name"])
+        result["msg"] = (
+            "Connector account %s lacks %s. Remedy: Set-ADSyncPasswordHashSyncPermissions "
+            "-ADConnectorAccountName %s -ADConnectorAccountDomain <domain> (AdSyncConfig.psm1 of Entra "
+            "Connect), or the aad_connect role, on each domain named." % (account, lacking, account))
     return result
