@@ -50,9 +50,8 @@ def check_forest_level(checks, requirement, forest, minimum_key):
     rule_id = "minimum_forest_level" if requirement == "minimum_forest_level" else requirement + ".forest_level"
     message = "Forest %s is at functional level %s (%d); %s (%d) or above is required." % (
         name, level_name(level), level, level_name(required), required)
-    remedy = ("Retire DCs older than %s, raise each domain (Set-ADDomainMode), then the forest: "
-              "Set-ADForestMode -Identity %s -ForestMode %s." % (level_name(required), name,
-                                                                  forest_mode_name(minimum_key)))
+    remedy = "Retire DCs older than %s, raise each domain (Set-ADDomainMode), then the forest: " \
+        "Set-ADForestMode -Identity %s -ForestMode %s." % (level_name(required), name, forest_mode_name(minimum_key))
     _check(checks, rule_id, requirement, name, "pass" if level >= required else "fail", message, remedy)
 
 
