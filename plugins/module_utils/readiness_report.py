@@ -22,7 +22,7 @@ CSV_COLUMNS = ("dn", "object_class", "attribute", "value", "errors", "suggested_
 REPORT_FORMAT = "ems.enable.directory_readiness/1"
 # Spreadsheet formula injection (OWASP "CSV injection"): a cell starting with one of these is
 # prefixed with ' in the CSV (the JSON keeps the exact value).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_CHARS = "=+-@\t\r"
 
 
 def check_output_dir(path):
@@ -44,9 +44,9 @@ def check_output_dir(path):
 
 
 def _csv_cell(value):
-    if value is None:
+    if not value:
         return ""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if value[0] in _FORMULA_CHARS:
         return "'" + value
     return value
 

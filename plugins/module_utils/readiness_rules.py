@@ -295,11 +295,14 @@ class RuleEngine:
                     self._orig = None
                     run(attr, None, (blank,))
                 return
+            if branches is None:  # single-valued rules: the first value, the attribute's checks
+                value = values[0].decode("utf-8", "replace")
+                self._orig = value
+                run(attr, value, base)
+                return
             for raw in (values if each else values[:1]):
                 value = raw.decode("utf-8", "replace")
-                if branches is None:
-                    steps = base
-                elif smtp(value):
+                if smtp(value):
                     steps = branches[0]
                 elif branches[4] and x400(value):
                     steps = branches[1]
@@ -476,7 +479,7 @@ class RuleEngine:
             return "cn_ends_with_dollar"
         if cn.upper().startswith(self._skip_prefixes):
             return "well_known_exclusion"
-        if self._skip_cnf.search(dn):
+        if ":" in dn and self._skip_cnf.search(dn):
             return "conflict_object"
         critical = entry.get("isCriticalSystemObject")
         if critical and critical[0].strip().lower() == b"true":

@@ -6,18 +6,20 @@ Plan: one search per domain naming context of the forest (each on a DC of that d
 given search base (on a DC of the domain that holds it), or one global catalog search. Every base is
 checked (exists, inside the forest, not nested in another) and the filter is tried before the scan.
 
-Run: one thread and one connection per search. Each thread keeps its DC busy: python-ldap's
-asynchronous paged search (search_ext + result3, which releases the GIL while it waits); entries
-are taken one message at a time as they arrive, and the request for the next page is sent as soon as
-the cookie arrives, before the page is handed over. The main thread applies the rules
-(readiness_rules.RuleEngine) to the entries from a bounded queue, so memory holds a few pages at
-most. A failed search (DC stopped, timeout) stops the scan with the DC's name and the cause.
+Run: one fetch thread and one connection per search. Each fetch thread keeps its DC busy with
+python-ldap's asynchronous paged search: result3 waits for a page without holding the GIL and
+decodes it in C, and the request for the next page is sent the moment the page's cookie is in,
+before the page is handed over. The main thread applies the rules (readiness_rules.RuleEngine) to
+the pages from a bounded queue - a few pages in memory at most - while the DC produces the next
+ones: the client's work overlaps the DC's instead of adding to it. A failed search (DC stopped,
+timeout) stops the scan with the DC's name and the cause.
 """
 
 from __future__ import annotations
 
 import contextlib
 import queue
+import sys
 import threading
 import time
 
@@ -33,8 +35,7 @@ except ImportError:  # pragma: no cover - ldap_client.check_requirements() repor
     ldap = None
 
 GC_PORTS = {"ldaps": 3269, "starttls": 3268, "ldap": 3268}
-_BATCH = 50  # entries handed to the rule engine at once
-_QUEUE_BATCHES = 32  # bounded: at most ~6,400 entries waiting
+_QUEUE_PAGES = 3  # pages waiting per search at most (bounded memory)
 
 
 class SearchTask:
@@ -256,47 +257,32 @@ class ScanFailed(Exception):
         self.exc = exc
 
 
-def _fetch(task, flt, attrs, page_size, page_timeout, sink, stop):
-    """Run one paged search, handing entries to sink(task, batch) as they arrive; raises ldap errors."""
+def _fetch(task, flt, attrs, page_size, page_timeout, out, stop):
+    """Run one paged search in this (fetch) thread, putting each page on `out`.
+
+    result3(all=1) waits for a whole page without the GIL and decodes it in C; the request for the
+    next page goes out at once, before the page is queued, so the DC works on page N+1 while the
+    main thread checks page N.
+    """
     conn = task.conn.conn
     control = SimplePagedResultsControl(True, size=page_size, cookie="")
     started = time.monotonic()
-    msgid = conn.search_ext(task.base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[control])
-    batch = []
-    entry_type, reference_type = ldap.RES_SEARCH_ENTRY, ldap.RES_SEARCH_REFERENCE
     paged_type = SimplePagedResultsControl.controlType
-    while not stop.is_set():
-        rtype, rdata, _msgid, rctrls = conn.result3(msgid, all=0, timeout=page_timeout)
-        if rtype == entry_type:
-            batch.extend(rdata)
-            if len(batch) >= _BATCH:
-                sink(task, batch)
-                batch = []
-            continue
-        if rtype == reference_type:
-            continue
-        cookie = None
-        for ctrl in rctrls or ():
-            if ctrl.controlType == paged_type:
-                cookie = ctrl.cookie
-        if cookie:
-            control.cookie = cookie
-            # the next page is requested before this one is handed over: the DC keeps working
-            msgid = conn.search_ext(task.base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[control])
-        if batch:
-            sink(task, batch)
-            batch = []
-        if not cookie:
-            break
-    task.seconds = time.monotonic() - started
-
-
-def _fetch_thread(task, flt, attrs, page_size, page_timeout, out, stop):
-    def sink(task, batch):
-        out.put(("entries", task, batch))
-
     try:
-        _fetch(task, flt, attrs, page_size, page_timeout, sink, stop)
+        msgid = conn.search_ext(task.base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[control])
+        while not stop.is_set():
+            _rtype, rdata, _msgid, rctrls = conn.result3(msgid, all=1, timeout=page_timeout)
+            cookie = None
+            for ctrl in rctrls or ():
+                if ctrl.controlType == paged_type:
+                    cookie = ctrl.cookie
+            if cookie:
+                control.cookie = cookie
+                msgid = conn.search_ext(task.base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[control])
+            out.put(("entries", task, rdata))
+            if not cookie:
+                break
+        task.seconds = time.monotonic() - started
         out.put(("done", task, None))
     except Exception as exc:  # ldap.LDAPError mostly; surfaced by the main thread
         out.put(("error", task, exc))
@@ -325,44 +311,38 @@ def describe_failure(task, exc, params):
 def run(scan_plan, engine, params, progress=None):
     """Stream every search of the plan through the engine. Raises LdapError when a search fails.
 
-    One search runs in this thread (entries are checked as they arrive); several run in one thread
-    each, feeding this thread through a bounded queue. progress() is called after every batch.
+    Every search runs in a fetch thread of its own (one connection each); this thread checks the
+    entries of the pages they queue (a bounded queue: a few pages in memory at most) and calls
+    progress() after every page.
     """
     progress = progress or (lambda: None)
     flt = params["filter"]
     attrs = scan_plan.attributes or ["cn"]
     stop = threading.Event()
     process = engine.process
-    if len(scan_plan.tasks) == 1:
-        task = scan_plan.tasks[0]
-
-        def sink(task, batch):
-            task.objects += len(batch)
-            for dn, entry in batch:
-                process(dn, entry)
-            progress()
-
-        try:
-            _fetch(task, flt, attrs, params["page_size"], params["page_timeout"], sink, stop)
-        except ldap.LDAPError as exc:
-            raise describe_failure(task, exc, params) from None
-        return
-    out = queue.Queue(maxsize=_QUEUE_BATCHES)
+    out = queue.Queue(maxsize=_QUEUE_PAGES * len(scan_plan.tasks))
     threads = []
     for task in scan_plan.tasks:
-        thread = threading.Thread(target=_fetch_thread, name="readiness-%s" % task.base,
+        thread = threading.Thread(target=_fetch, name="readiness-%s" % task.base,
                                   args=(task, flt, attrs, params["page_size"], params["page_timeout"], out, stop),
                                   daemon=True)
         threads.append(thread)
-        thread.start()
-    active = len(threads)
+    previous_interval = sys.getswitchinterval()
+    # A fetch thread waiting for the GIL to queue a page (and send the next request) gets it sooner.
+    sys.setswitchinterval(0.0005)
     try:
+        for thread in threads:
+            thread.start()
+        active = len(threads)
         while active:
             kind, task, payload = out.get()
             if kind == "entries":
-                task.objects += len(payload)
+                count = 0
                 for dn, entry in payload:
-                    process(dn, entry)
+                    if dn is not None:  # None: a continuation reference (another partition)
+                        process(dn, entry)
+                        count += 1
+                task.objects += count
                 progress()
             elif kind == "done":
                 active -= 1
@@ -376,6 +356,8 @@ def run(scan_plan, engine, params, progress=None):
         stop.set()
         _drain(out, threads)
         raise
+    finally:
+        sys.setswitchinterval(previous_interval)
 
 
 def _drain(out, threads, grace=5.0):

@@ -41,7 +41,7 @@ RULE_ATTRIBUTES = ["displayName", "givenName", "mail", "mailNickname", "proxyAdd
 QUERY_ATTRIBUTES = ["cn", "displayName", "givenName", "groupType", "homeMDB", "isCriticalSystemObject", "mail",
                     "mailNickname", "msExchHideFromAddressLists", "msExchRecipientTypeDetails", "objectClass",
                     "proxyAddresses", "sAMAccountName", "targetAddress", "userPrincipalName"]
-#: What a freshly provisioned Samba 4.17 domain (emslab defaults: level 2008_R2, schema 2012_R2)
+#: What a freshly provisioned Samba 4.17 domain (level 2008_R2, schema 2012_R2, as provisioned above)
 #: holds under the default filter: Administrator, Guest, krbtgt and the built-in groups. Every one is
 #: skipped (none is checked, none gives a row).
 BUILTIN_OBJECTS = 41
@@ -60,7 +60,7 @@ def rlab():
     lab = emslab.Lab(state, env=project_env(), log=lambda msg: print(msg, file=sys.stderr))
     try:
         try:
-            lab.up([emslab.ForestSpec(FOREST, "2008_R2", users=GENERATED_USERS)])
+            lab.up([emslab.ForestSpec(FOREST, "2008_R2", schema="2012_R2", users=GENERATED_USERS)])
             seed.seed(lab, FOREST, os.path.join(state, "seed"))
         except (emslab.LabError, RuntimeError) as exc:
             pytest.fail("the seeded readiness forest did not start (logs in %s): %s" % (state, exc), pytrace=False)
