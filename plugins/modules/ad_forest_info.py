@@ -108,9 +108,8 @@ forests:
                 domain: corp.example.com, level: {number: 4}, global_catalog: true, read_only: false}]
     trusts:
       description:
-        - Trusts of the queried domain (trustedDomain objects). RV(forests[].trusts[].kind) is
-          V(forest), V(external), V(within_forest) or V(realm); V(leaves_forest) is true unless
-          V(within_forest).
+        - Trusts of the queried domain (trustedDomain objects). C(kind) is V(forest), V(external),
+          V(within_forest) or V(realm); C(leaves_forest) is true unless C(kind) is V(within_forest).
       type: list
       elements: dict
       sample: [{partner: partner.example.net, flat_name: PARTNER, direction: bidirectional, type: uplevel,
