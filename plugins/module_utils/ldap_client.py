@@ -29,7 +29,6 @@ try:
     import ldap.dn
     import ldap.filter
     import ldap.sasl
-    from ldap.controls import LDAPControl  # noqa: F401  (used by sync_permissions)
     from ldap.controls import SimplePagedResultsControl
 
     HAS_LDAP = True
@@ -300,7 +299,7 @@ class LdapConnection:
             control.cookie = cookie
 
     def count(self, base, filterstr, page_size=1000):
-        return sum(1 for _ in self.search(base, filterstr, ["1.1"], page_size=page_size))
+        return sum(1 for _entry in self.search(base, filterstr, ["1.1"], page_size=page_size))
 
 
 def _initialize(server, port, params):

@@ -32,6 +32,7 @@ options:
         O(forests), not both.
     type: list
     elements: str
+    required: false
   forests:
     description:
       - Forest facts returned by M(ems.enable.ad_forest_info) (its RV(ems.enable.ad_forest_info#module:forests)),

@@ -79,7 +79,7 @@ def shared_account(*forests):
     for forest in forests:
         dc = forest.dcs[0]
         show = subprocess.run(["samba-tool", "user", "show", "ems-assess", "-H", dc.sam_ldb],
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120, check=False)
         if show.returncode != 0:
             subprocess.run(["samba-tool", "user", "create", "ems-assess", SHARED_PASSWORD, "-H", dc.sam_ldb],
                            check=True, capture_output=True, text=True, timeout=120)

@@ -16,7 +16,8 @@ RDC_ALL = "1131f6ad-9c07-11d1-f79f-00c04fc2dcd2"
 
 
 def samba_tool(dc, *args):
-    proc = subprocess.run(["samba-tool", *args, "-H", dc.sam_ldb], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(["samba-tool", *args, "-H", dc.sam_ldb], capture_output=True, text=True, timeout=120,
+                          check=False)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

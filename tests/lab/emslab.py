@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """emslab: Samba AD DC forests inside Linux network namespaces, for tests.
 
 Stdlib only. Usable as a module (``Lab``) and as a CLI (``python tests/lab/emslab.py -h``).
@@ -187,7 +186,7 @@ class ForestSpec:
     @classmethod
     def parse(cls, text: str) -> "ForestSpec":
         """``name`` or ``name:level``."""
-        name, _, level = text.partition(":")
+        name, _sep, level = text.partition(":")
         return cls(name=name, level=level or DEFAULT_LEVEL)
 
 
@@ -381,7 +380,7 @@ def _kill_netns_processes(ns: str, grace: float = 10.0) -> None:
     deadline = time.monotonic() + grace
     while pids and time.monotonic() < deadline:
         time.sleep(0.1)
-        pids = [p for p in netns_pids(ns)]
+        pids = list(netns_pids(ns))
     for pid in pids:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
@@ -1358,7 +1357,7 @@ def main(argv: list[str] | None = None) -> int:
     ex = add("exec", help="run a command in the controller namespace")
     ex.add_argument("command", nargs=argparse.REMAINDER, help="-- CMD ARGS...")
     for name in ("stop-dc", "start-dc"):
-        sp = add(name, help=f"{name.split('-')[0]} one DC")
+        sp = add(name, help=f"{name.split('-', maxsplit=1)[0]} one DC")
         sp.add_argument("fqdn")
     dns = add("dns-add", help="add a DNS record (samba-tool dns add)")
     dns.add_argument("--server", help="DC FQDN (default: first running DC of the zone's forest)")
