@@ -5,10 +5,10 @@ CI gives its Windows VMs through the environment (see ../README.md); every varia
 becomes one host, in the group of its component and in `windows`:
 
     EMS_WINDOWS_DC     -> dc     (groups domain_controllers, windows)
-    EMS_WINDOWS_ADFS1  -> adfs1  (groups adfs_servers, windows)
-    EMS_WINDOWS_ADFS2  -> adfs2  (groups adfs_servers, windows)
-    EMS_WINDOWS_WAP    -> wap    (groups wap_servers, windows)
-    EMS_WINDOWS_SYNC   -> sync   (groups sync_servers, windows)
+    EMS_WINDOWS_ADFS1  -> adfs1  (groups adfs, windows)
+    EMS_WINDOWS_ADFS2  -> adfs2  (groups adfs, windows)
+    EMS_WINDOWS_WAP    -> wap    (groups wap, windows)
+    EMS_WINDOWS_SYNC   -> sync   (groups aad_connect, windows)
 
 With none set the groups are empty: every play of the scenario then matches no host.
 Connection: WinRM over HTTPS (5986) with certificate validation, NTLM or Kerberos. The password
@@ -24,12 +24,17 @@ import sys
 
 HOSTS = {  # inventory host -> (variable, group)
     "dc": ("EMS_WINDOWS_DC", "domain_controllers"),
-    "adfs1": ("EMS_WINDOWS_ADFS1", "adfs_servers"),
-    "adfs2": ("EMS_WINDOWS_ADFS2", "adfs_servers"),
-    "wap": ("EMS_WINDOWS_WAP", "wap_servers"),
-    "sync": ("EMS_WINDOWS_SYNC", "sync_servers"),
+    "adfs1": ("EMS_WINDOWS_ADFS1", "adfs"),
+    "adfs2": ("EMS_WINDOWS_ADFS2", "adfs"),
+    "wap": ("EMS_WINDOWS_WAP", "wap"),
+    "sync": ("EMS_WINDOWS_SYNC", "aad_connect"),
+    "rms1": ("EMS_WINDOWS_RMS1", "rms_connector"),
+    "rms2": ("EMS_WINDOWS_RMS2", "rms_connector"),
+    "exchange": ("EMS_WINDOWS_EXCHANGE", "exchange_servers"),
+    "iec": ("EMS_WINDOWS_IEC", "exchange_connector"),
 }
-GROUPS = ("domain_controllers", "adfs_servers", "wap_servers", "sync_servers")
+GROUPS = ("domain_controllers", "adfs", "wap", "aad_connect", "rms_connector", "exchange_servers",
+          "exchange_connector")
 
 
 def env(name: str, default: str = "") -> str:

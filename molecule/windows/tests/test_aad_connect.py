@@ -19,7 +19,7 @@ import yaml
 
 INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
 try:
-    HOSTS = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("sync_servers")
+    HOSTS = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("aad_connect")
 except RuntimeError:  # no inventory at all when CI gives no host
     HOSTS = []
 FOREST = os.environ.get("EMS_WINDOWS_FOREST", "")

@@ -38,8 +38,8 @@ def _hosts(group):
         return []
 
 
-ADFS = _hosts("adfs_servers") if FS_NAME and PFX else []
-WAP = _hosts("wap_servers") if ADFS else []
+ADFS = _hosts("adfs") if FS_NAME and PFX else []
+WAP = _hosts("wap") if ADFS else []
 testinfra_hosts = [f"ansible://{name}?force_ansible=True" for name in ADFS + WAP]
 pytestmark = pytest.mark.skipif(
     not ADFS, reason="no AD FS host or no EMS_ADFS_FS_NAME / EMS_ADFS_PFX given, see molecule/windows/converge_adfs.yml")

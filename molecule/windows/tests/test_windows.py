@@ -53,5 +53,5 @@ def test_domain_role(host):
     f = facts(host, "windows_domain")
     if "domain_controllers" in groups:
         assert f["ansible_windows_domain_role"] in ("Primary domain controller", "Backup domain controller")
-    if {"adfs_servers", "sync_servers"} & set(groups):
+    if {"adfs", "aad_connect"} & set(groups):
         assert f["ansible_windows_domain_member"] is True
