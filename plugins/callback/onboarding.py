@@ -45,6 +45,8 @@ seealso:
   - plugin: ems.enable.onboarding_report
     plugin_type: callback
   - module: ems.enable.attended_step
+extends_documentation_fragment:
+  - ems.enable.onboarding_report
 options:
   report:
     description: Write the onboarding report at the end of the run.
@@ -55,29 +57,6 @@ options:
     ini:
       - section: ems_onboarding
         key: report
-  report_dir:
-    description:
-      - Directory that receives one sub-directory per run, named after the run's start time in UTC
-        (for example C(reports/20260510T101500Z)). Relative paths are relative to the directory of the
-        ansible.cfg that sets them, else to the current directory.
-    type: path
-    default: reports
-    env:
-      - name: EMS_REPORT_DIR
-    ini:
-      - section: ems_onboarding
-        key: report_dir
-  report_formats:
-    description: Report files to write.
-    type: list
-    elements: str
-    choices: [md, html, json, junit]
-    default: [md, html, json, junit]
-    env:
-      - name: EMS_REPORT_FORMATS
-    ini:
-      - section: ems_onboarding
-        key: report_formats
   width:
     description:
       - Widest line, in columns. On a terminal narrower than this, the terminal's width (at least 60).

@@ -21,30 +21,8 @@ requirements:
 seealso:
   - plugin: ems.enable.onboarding
     plugin_type: callback
-options:
-  report_dir:
-    description:
-      - Directory that receives one sub-directory per run, named after the run's start time in UTC.
-        Relative paths are relative to the directory of the ansible.cfg that sets them, else to the
-        current directory.
-    type: path
-    default: reports
-    env:
-      - name: EMS_REPORT_DIR
-    ini:
-      - section: ems_onboarding
-        key: report_dir
-  report_formats:
-    description: Report files to write.
-    type: list
-    elements: str
-    choices: [md, html, json, junit]
-    default: [md, html, json, junit]
-    env:
-      - name: EMS_REPORT_FORMATS
-    ini:
-      - section: ems_onboarding
-        key: report_formats
+extends_documentation_fragment:
+  - ems.enable.onboarding_report
 """
 
 from ansible import constants as C
