@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = ["lint", "sanity", "units", "integration", "molecule", "build", "changelog"]
+STAGES = ["lint", "sanity", "units", "integration", "molecule", "build", "docs", "changelog"]
 
 
 def test_ci_runs_scripts_test_and_keeps_its_exit_code():
