@@ -7,9 +7,9 @@ given search base (on a DC of the domain that holds it), or one global catalog s
 checked (exists, inside the forest, not nested in another) and the filter is tried before the scan.
 
 Run: one fetch thread and one connection per search. Each fetch thread keeps its DC busy with
-python-ldap's asynchronous paged search: result3 waits for a page without holding the GIL and
-decodes it in C, and the request for the next page is sent the moment the page's cookie is in,
-before the page is handed over. The main thread applies the rules (readiness_rules.RuleEngine) to
+python-ldap's asynchronous paged search: result3 takes the messages one at a time as they arrive
+(waiting without the GIL, decoding in C), and the request for the next page is sent the moment the
+page's cookie is in, before the page is handed over. The main thread applies the rules (readiness_rules.RuleEngine) to
 the pages from a bounded queue - a few pages in memory at most - while the DC produces the next
 ones: the client's work overlaps the DC's instead of adding to it. A failed search (DC stopped,
 timeout) stops the scan with the DC's name and the cause.
@@ -260,18 +260,28 @@ class ScanFailed(Exception):
 def _fetch(task, flt, attrs, page_size, page_timeout, out, stop):
     """Run one paged search in this (fetch) thread, putting each page on `out`.
 
-    result3(all=1) waits for a whole page without the GIL and decodes it in C; the request for the
-    next page goes out at once, before the page is queued, so the DC works on page N+1 while the
-    main thread checks page N.
+    Messages are taken one at a time as they arrive (result3 waits without the GIL; python-ldap
+    decodes each entry in C), so the page's last message - the cookie - is read the moment it comes
+    and the request for the next page goes out at once: the DC never waits for the client to decode
+    or check a page. The fetch thread does nothing else; the main thread checks the queued pages.
     """
     conn = task.conn.conn
     control = SimplePagedResultsControl(True, size=page_size, cookie="")
     started = time.monotonic()
     paged_type = SimplePagedResultsControl.controlType
+    entry_type = ldap.RES_SEARCH_ENTRY
+    result3 = conn.result3
     try:
         msgid = conn.search_ext(task.base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[control])
+        page = []
+        append = page.extend
         while not stop.is_set():
-            _rtype, rdata, _msgid, rctrls = conn.result3(msgid, all=1, timeout=page_timeout)
+            rtype, rdata, _msgid, rctrls = result3(msgid, all=0, timeout=page_timeout)
+            if rtype == entry_type:
+                append(rdata)
+                continue
+            if rtype != ldap.RES_SEARCH_RESULT:
+                continue  # a continuation reference (another partition)
             cookie = None
             for ctrl in rctrls or ():
                 if ctrl.controlType == paged_type:
@@ -279,7 +289,9 @@ def _fetch(task, flt, attrs, page_size, page_timeout, out, stop):
             if cookie:
                 control.cookie = cookie
                 msgid = conn.search_ext(task.base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[control])
-            out.put(("entries", task, rdata))
+            out.put(("entries", task, page))
+            page = []
+            append = page.extend
             if not cookie:
                 break
         task.seconds = time.monotonic() - started

@@ -3,8 +3,8 @@
 The Samba lab cannot host a forest with several domains (Samba 4.17 has no child domains), so the
 multi-domain path - one connection and one thread per domain feeding the rule engine through a
 bounded queue, duplicates found across domains, one failing domain stopping the whole scan - runs
-here against stand-ins that speak python-ldap's asynchronous API (search_ext / result3 with the
-paged results control). Single-domain scans are tested against Samba in
+here against stand-ins that speak python-ldap's asynchronous API (search_ext, result3 one message
+at a time, the paged results control). Single-domain scans are tested against Samba in
 tests/integration/test_directory_readiness.py.
 """
 
@@ -32,13 +32,13 @@ def user(domain, name, mail):
 
 
 class PagedDirectory:
-    """python-ldap's LDAPObject as far as the scan uses it: paged search_ext and result3 (all=1)."""
+    """python-ldap's LDAPObject as far as the scan uses it: paged search_ext and result3 (all=0)."""
 
     def __init__(self, entries, fail_after_pages=None):
         self.entries = entries
         self.fail_after_pages = fail_after_pages
         self.requests = []
-        self.pages = {}
+        self.messages = {}
 
     def search_ext(self, base, scope, filterstr, attrlist, serverctrls):
         (control,) = serverctrls
@@ -46,20 +46,22 @@ class PagedDirectory:
         start = int(control.cookie or b"0")
         self.requests.append(start)
         msgid = len(self.requests)
-        page = list(self.entries[start:start + control.size])
-        page.append((None, ["ldaps://other.example.com/DC=other,DC=example,DC=com"]))  # a continuation reference
+        page = self.entries[start:start + control.size]
+        messages = [(ldap.RES_SEARCH_ENTRY, [entry], msgid, []) for entry in page]
+        messages.append((ldap.RES_SEARCH_REFERENCE, [(None, ["ldaps://other.example.com/DC=other"])], msgid, []))
         following = start + control.size
         cookie = str(following).encode() if following < len(self.entries) else b""
         done = SimplePagedResultsControl(False, size=0, cookie=cookie)
         if self.fail_after_pages is not None and len(self.requests) > self.fail_after_pages:
-            self.pages[msgid] = ldap.TIMEOUT({"desc": "Timed out"})
+            messages = [ldap.TIMEOUT({"desc": "Timed out"})]
         else:
-            self.pages[msgid] = (ldap.RES_SEARCH_RESULT, page, msgid, [done])
+            messages.append((ldap.RES_SEARCH_RESULT, [], msgid, [done]))
+        self.messages[msgid] = messages
         return msgid
 
     def result3(self, msgid, all=1, timeout=None):  # pylint: disable=redefined-builtin
-        assert all == 1 and timeout == PARAMS["page_timeout"]
-        message = self.pages.pop(msgid)
+        assert all == 0 and timeout == PARAMS["page_timeout"]
+        message = self.messages[msgid].pop(0)
         if isinstance(message, Exception):
             raise message
         return message
