@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import yaml
 
@@ -46,7 +47,7 @@ def run_module(lab, tmp_path, module, args, *, check=False, hosts="localhost", i
         play["tasks"][0] = dict(task, register="first")
         play["tasks"][2]["vars"]["__results"] = "{{ [first, r] }}"
     (tmp_path / "play.yml").write_text(yaml.safe_dump([play], sort_keys=False))
-    inv = inventory or "localhost ansible_connection=local ansible_python_interpreter={{ ansible_playbook_python }}\n"
+    inv = inventory or "localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable
     (tmp_path / "hosts").write_text(inv)
     cmd = ["ansible-playbook", "-i", str(tmp_path / "hosts"), str(tmp_path / "play.yml")]
     if check:
