@@ -40,9 +40,9 @@ from __future__ import annotations
 
 import json
 import marshal
-import os
-import pkgutil
 import re
+
+from ansible_collections.ems.enable.plugins.module_utils import data_files
 
 # .NET's \s: [\f\n\r\t\v\x85\p{Z}] (Unicode separators). Python's \s differs (it includes \x1c-\x1f).
 NET_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -55,15 +55,7 @@ def load_table():
     """The rule table (data/idfix_rules.json)."""
     global _TABLE
     if _TABLE is None:
-        raw = None
-        try:
-            raw = pkgutil.get_data("ansible_collections.ems.enable.plugins.module_utils", "data/idfix_rules.json")
-        except (OSError, ImportError, ValueError):
-            raw = None
-        if raw is None:  # plain import without the collection loader
-            with open(os.path.join(os.path.dirname(__file__), "data", "idfix_rules.json"), "rb") as handle:
-                raw = handle.read()
-        _TABLE = json.loads(raw.decode("utf-8"))
+        _TABLE = json.loads(data_files.read_text("idfix_rules.json"))
     return _TABLE
 
 
