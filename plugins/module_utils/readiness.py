@@ -162,6 +162,7 @@ def run_directory_readiness(params, check_mode=False):
     if params["show_values"]:
         result["rows"] = writer.kept
         result["rows_truncated"] = summary["errors"] > len(writer.kept)
+    result["checks"] = readiness_checks(the_plan.forest, summary, params["fail_on"], paths["csv"])
     failing = {kind: summary["by_error"][kind] for kind in params["fail_on"] if summary["by_error"][kind]}
     if failing:
         result["failed"] = True
@@ -172,9 +173,30 @@ def run_directory_readiness(params, check_mode=False):
     return result
 
 
-def summary_line(result):
-    """One human line (used by the role's output)."""
-    s = result["summary"]
-    return "%s: %d objects, %d checked, %d skipped, %d ignored; %d errors on %d objects" % (
-        result["forest"], s["objects_found"], s["objects_checked"], s["objects_skipped"], s["objects_ignored"],
-        s["errors"], s["objects_with_errors"])
+def readiness_checks(forest, summary, fail_on, csv_path):
+    """The scan as precondition checks (the onboarding output's table): one per error kind found -
+    fail when the kind is in fail_on, else warn - or one pass. Counts only, no personal data."""
+    checks = []
+    for kind in rules.ERROR_KINDS:
+        count = summary["by_error"][kind]
+        if not count:
+            continue
+        where = ", ".join("%s %d" % (attribute, kinds[kind]) for attribute, kinds in summary["by_attribute"].items()
+                          if kinds.get(kind))
+        checks.append({
+            "id": "readiness.%s" % kind, "requirement": "directory_readiness", "forest": forest,
+            "status": "fail" if kind in fail_on else "warn",
+            "message": "Forest %s: %d value%s with IdFix error %s - %s (%s)." % (
+                forest, count, "" if count == 1 else "s", kind, rules.KIND_MEANING[kind], where),
+            "remedy": "Correct them on premises before the first synchronization; each object, value and IdFix's "
+                      "suggested value is in %s." % csv_path,
+        })
+    if not checks:
+        checks.append({
+            "id": "readiness", "requirement": "directory_readiness", "forest": forest, "status": "pass",
+            "message": "Forest %s: %d objects checked with IdFix's multi-tenant rules, no errors (%d skipped, %d "
+                       "ignored)." % (forest, summary["objects_checked"], summary["objects_skipped"],
+                                      summary["objects_ignored"]),
+            "remedy": None,
+        })
+    return checks

@@ -73,6 +73,7 @@ def _table_constants():
 
 TABLE, _KINDS = _table_constants()
 ERROR_KINDS = tuple(kind for kind, _bit in _KINDS)
+KIND_MEANING = {k["kind"]: k["meaning"] for k in TABLE["error_kinds"]["values"]}
 KIND_BIT = dict(_KINDS)
 FORMAT, BLANK, DUPLICATE, CHARACTER, TOP_LEVEL_DOMAIN, DOMAIN_PART, LOCAL_PART, LENGTH = (
     KIND_BIT[k] for k in ("format", "blank", "duplicate", "character", "top_level_domain", "domain_part",

@@ -242,6 +242,19 @@ reports:
     json:
       description: The same rows plus the scan's settings, summary and performance; C(complete) is true.
       type: str
+checks:
+  description:
+    - The scan as precondition checks, the form the C(ems.enable.onboarding) output draws as its PASS / WARN /
+      FAIL table - one per error kind found (V(fail) when the kind is in O(fail_on), else V(warn)), or a
+      single V(pass). Counts only, no personal data.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - {id: readiness.top_level_domain, requirement: directory_readiness, forest: corp.example.com,
+       status: warn, message: "Forest corp.example.com: 3 values with IdFix error top_level_domain - the domain's
+       TLD is not routable (userPrincipalName 3).", remedy: "Correct them on premises before the first
+       synchronization; each object, value and IdFix's suggested value is in /srv/assess/reports/x.csv."}
 rows:
   description: With O(show_values=true), the first 1000 report rows.
   returned: when show_values

@@ -207,6 +207,9 @@ def test_seeded_defects_are_reported_exactly(forest, full_scan):
     assert result["reports"] == {"csv": str(out / ("directory-readiness-%s.csv" % forest.dns_domain)),
                                  "json": str(out / ("directory-readiness-%s.json" % forest.dns_domain))}
     assert "rows" not in result
+    kinds = [k for k in ERROR_KINDS if any(k in row["errors"] for row in expected)]
+    assert [(c["id"], c["status"]) for c in result["checks"]] == [("readiness.%s" % k, "warn") for k in kinds]
+    assert all(result["reports"]["csv"] in c["remedy"] for c in result["checks"])
 
 
 def test_report_files_are_complete_private_and_agree(forest, full_scan):
@@ -272,6 +275,8 @@ def test_values_on_request_and_fail_on(forest, option_scans):
     assert sorted_rows(result["rows"]) == sorted_rows(expected)
     assert result["rows_truncated"] is False
     assert os.path.exists(result["reports"]["json"])  # fail_on fails after the report is written
+    assert {c["id"]: c["status"] for c in result["checks"] if c["status"] == "fail"} == {
+        "readiness.duplicate": "fail", "readiness.top_level_domain": "fail"}
 
 
 def test_search_bases_scan_only_their_subtrees(forest, option_scans):

@@ -114,3 +114,33 @@ def test_spec_choices_come_from_the_rule_table():
     assert readiness.READINESS_SPEC["fail_on"]["choices"] == list(readiness.rules.ERROR_KINDS)
     assert readiness.READINESS_SPEC["filter"]["default"] == "(|(objectCategory=Person)(objectCategory=Group))"
     assert readiness.READINESS_SPEC["page_size"]["default"] == 1000
+
+
+def _summary(by_error_found=None, by_attribute=None):
+    by_error = dict.fromkeys(("format", "blank", "duplicate", "character", "top_level_domain", "domain_part",
+                              "local_part", "length"), 0)
+    by_error.update(by_error_found or {})
+    return {"objects_checked": 7, "objects_skipped": 3, "objects_ignored": 1, "by_error": by_error,
+            "by_attribute": by_attribute or {}}
+
+
+def test_checks_one_per_error_kind_found_fail_only_for_fail_on():
+    summary = _summary({"duplicate": 2, "length": 1},
+                       {"mail": {"duplicate": 2}, "displayName": {"length": 1}})
+    checks = readiness.readiness_checks("corp.example.com", summary, ["duplicate"], "/r/x.csv")
+    assert [(c["id"], c["status"]) for c in checks] == [
+        ("readiness.duplicate", "fail"), ("readiness.length", "warn")]
+    assert checks[0]["message"] == (
+        "Forest corp.example.com: 2 values with IdFix error duplicate - the value (as fixed by the checks before) "
+        "is held by another object too (mail 2).")
+    assert checks[1]["message"].startswith("Forest corp.example.com: 1 value with IdFix error length - too long")
+    assert all("/r/x.csv" in c["remedy"] and c["forest"] == "corp.example.com" for c in checks)
+
+
+def test_checks_pass_when_nothing_is_found():
+    checks = readiness.readiness_checks("corp.example.com", _summary(), [], "/r/x.csv")
+    assert checks == [{
+        "id": "readiness", "requirement": "directory_readiness", "forest": "corp.example.com",
+        "status": "pass", "remedy": None,
+        "message": "Forest corp.example.com: 7 objects checked with IdFix's multi-tenant rules, no errors "
+                   "(3 skipped, 1 ignored)."}]

@@ -96,8 +96,8 @@ def test_docs_rule_table_is_in_step_with_the_data():
         assert re.search(r"^\| `%s` \| %d\b" % (rule["attribute"], limit), doc, re.M), rule["attribute"]
     for exclusion in table["skip"]["well_known_exclusions"]:
         assert "`%s`" % exclusion in doc
-    for kind in rr.ERROR_KINDS:
-        assert "`%s`" % kind in doc
+    for kind in table["error_kinds"]["values"]:
+        assert "| `%s` | %s | %s |" % (kind["kind"], kind["idfix"], kind["meaning"]) in doc, kind["kind"]
 
 
 def test_dotnet_whitespace_is_not_pythons():
