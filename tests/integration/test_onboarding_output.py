@@ -53,7 +53,10 @@ def run_playbook(args, *, env=None, cwd=None, timeout=300, lab=None):
 
 
 def report_dirs(base):
-    return sorted(p for p in Path(base).iterdir() if p.is_dir()) if Path(base).exists() else []
+    """The run directories (<UTC timestamp>) of a report_dir; assess also writes directory-readiness/ there."""
+    if not Path(base).exists():
+        return []
+    return sorted(p for p in Path(base).iterdir() if p.is_dir() and re.fullmatch(r"\d{8}T\d{6}Z", p.name))
 
 
 def all_text(proc, report_base):
@@ -515,6 +518,13 @@ def test_assess_writes_the_four_reports(assess_run):
     assert {c["status"] for c in model["checks"]} == {"pass", "warn", "fail"}
     assert model["hosts"]["legacy.emslab.test"]["result"] == "failed"
     assert model["changes"] == []
+    # the directory readiness step: one row per forest (no user in these forests: every object is
+    # skipped), its CSV and JSON beside the run's report directory
+    for forest in forests:
+        assert checks[("readiness", forest)]["status"] == "pass", checks[("readiness", forest)]
+    readiness = tmp / "reports" / "directory-readiness"
+    assert sorted(p.name for p in readiness.iterdir()) == sorted(
+        "directory-readiness-%s.%s" % (f, ext) for f in forests for ext in ("csv", "json"))
 
     junit = ET.parse(report / "junit.xml").getroot()
     suites = {s.get("name"): s for s in junit.findall("testsuite")}

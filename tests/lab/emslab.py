@@ -258,8 +258,9 @@ STANDARD_LAB = LabSpec(
     trusts=(("corp", "partner"),),
 )
 #: The small lab for the assess walk-through: the standard lab's corp forest (2 DCs, so
-#: failover shows).
-ASSESS_LAB = LabSpec(forests=(ForestSpec("corp", "2008_R2", schema="2019", dcs=2),))
+#: failover shows) with 25 generated users, whose .test addresses the directory readiness scan
+#: reports (IdFix's top-level domain rule), as it would a customer's .local ones.
+ASSESS_LAB = LabSpec(forests=(ForestSpec("corp", "2008_R2", schema="2019", dcs=2, users=25),))
 PRESETS = {"standard": STANDARD_LAB, "assess": ASSESS_LAB}
 
 
