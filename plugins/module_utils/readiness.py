@@ -8,6 +8,7 @@ the streamed paged searches), readiness_report (CSV and JSON written under tempo
 
 from __future__ import annotations
 
+import contextlib
 import re
 import resource
 import time
@@ -19,6 +20,7 @@ from ansible_collections.ems.enable.plugins.module_utils import readiness_rules 
 from ansible_collections.ems.enable.plugins.module_utils import readiness_scan as scan
 
 DEFAULT_PAGE_SIZE = 1000  # IdFix's page size (Rules/RuleCollection.cs); AD's MaxPageSize default
+DEFAULT_PARALLEL = 2  # parts per search (uSNCreated ranges) read at once; 1 = one search, as IdFix
 SHOW_VALUES_LIMIT = 1000  # rows returned in the task result with show_values=true
 
 READINESS_SPEC = dict(
@@ -28,6 +30,7 @@ READINESS_SPEC = dict(
     filter=dict(type="str", default=rules.DEFAULT_FILTER),
     page_size=dict(type="int", default=DEFAULT_PAGE_SIZE),
     page_timeout=dict(type="int", default=120),
+    parallel=dict(type="int", default=DEFAULT_PARALLEL),
     ignore=dict(type="list", elements="str", default=[]),
     output_dir=dict(type="path", required=True),
     report_name=dict(type="str"),
@@ -45,6 +48,9 @@ def _validate(params):
     if params["page_size"] < 1:
         raise lc.LdapError("page_size: must be 1 or more (AD returns at most MaxPageSize, default 1000, per page).",
                            kind="input")
+    if not 1 <= params["parallel"] <= scan.MAX_PARALLEL:
+        raise lc.LdapError("parallel: %d is out of range: give 1 (one search per domain, as IdFix) to %d." % (
+            params["parallel"], scan.MAX_PARALLEL), kind="input")
     if params["page_timeout"] < 1:
         raise lc.LdapError("page_timeout: must be a positive number of seconds.", kind="input")
     flt = (params.get("filter") or "").strip()
@@ -125,10 +131,13 @@ def run_directory_readiness(params, check_mode=False):
         }
         writer = report.ReportWriter(params["output_dir"], name, header)
         writer.keep = SHOW_VALUES_LIMIT if params["show_values"] else 0
-        with report.spill_file(params["output_dir"]) as spill_handle:
-            engine = rules.RuleEngine(ad_facts.routable_tlds(), writer.row, spill=rules.SpillFile(spill_handle),
+        with contextlib.ExitStack() as spills:
+            def new_spill():
+                return rules.SpillFile(spills.enter_context(report.spill_file(params["output_dir"])))
+
+            engine = rules.RuleEngine(ad_facts.routable_tlds(), writer.row, spill=new_spill(),
                                       ignore=rules.IgnoreList(params["ignore"]))
-            scan.run(the_plan, engine, params, progress=writer.flush)
+            scan.run(the_plan, engine, params, progress=writer.flush, new_spill=new_spill)
         elapsed = time.monotonic() - clock
         summary = engine.summary()
         searches = [t.describe() for t in the_plan.tasks]

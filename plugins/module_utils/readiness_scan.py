@@ -5,26 +5,34 @@
 Plan: one search per domain naming context of the forest (each on a DC of that domain), or per
 given search base (on a DC of the domain that holds it), or one global catalog search. Every base is
 checked (exists, inside the forest, not nested in another) and the filter is tried before the scan.
+Each search is split into `parallel` parts over ranges of uSNCreated (indexed, and in the global
+catalog: MS-ADA3 2.355), each on a connection of its own, so that a DC with several cores serves
+them at once: a DC's LDAP server answers one search on one core.
 
-Run: one fetch thread and one connection per search. Each fetch thread keeps its DC busy with
+Run: one fetch thread and one connection per part. Each fetch thread keeps its DC busy with
 python-ldap's asynchronous paged search: result3 takes the messages one at a time as they arrive
 (waiting without the GIL, decoding in C), and the request for the next page is sent the moment the
-page's cookie is in, before the page is handed over. The main thread applies the rules (readiness_rules.RuleEngine) to
-the pages from a bounded queue - a few pages in memory at most - while the DC produces the next
-ones: the client's work overlaps the DC's instead of adding to it. A failed search (DC stopped,
-timeout) stops the scan with the DC's name and the cause.
+page's cookie is in, before the page is handed over. The pages go to the part's PageBuffer, which
+never makes the fetch thread wait: a few pages in memory, the rest in an unlinked temporary file.
+The main thread applies the rules (readiness_rules.RuleEngine) to the parts in a fixed order - the
+first part of the first search, then the next - while the DCs produce the next pages: the report
+does not depend on which DC or part answered first, and memory stays bounded. A failed search (DC
+stopped, timeout) stops the scan with the DC's name and the cause.
 """
 
 from __future__ import annotations
 
-import contextlib
-import queue
+import collections
 import sys
 import threading
 import time
 
 from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
-from ansible_collections.ems.enable.plugins.module_utils.readiness_rules import DEFAULT_FILTER, QUERY_ATTRIBUTES
+from ansible_collections.ems.enable.plugins.module_utils.readiness_rules import (
+    DEFAULT_FILTER,
+    QUERY_ATTRIBUTES,
+    MemorySpill,
+)
 
 try:
     import ldap
@@ -35,7 +43,34 @@ except ImportError:  # pragma: no cover - ldap_client.check_requirements() repor
     ldap = None
 
 GC_PORTS = {"ldaps": 3269, "starttls": 3268, "ldap": 3268}
-_QUEUE_PAGES = 3  # pages waiting per search at most (bounded memory)
+MEMORY_PAGES = 3  # pages of a part kept in memory; later ones wait in its temporary file
+MAX_PARALLEL = 16
+CONNECT_DELAY = 0.05  # seconds between a part's first request and the next part's connection
+
+
+class SearchPart:
+    """One range of uSNCreated of a search, on a connection of its own.
+
+    The first part uses the search's planned connection; the others connect in their fetch thread,
+    once the part before has sent its first request (see _fetch): a DC that hands connections to
+    worker processes (Samba's prefork) then gives each part a worker of its own.
+    """
+
+    def __init__(self, task, conn, usn_range=None, connect=None):
+        self.task = task
+        self.conn = conn
+        self.connect = connect  # makes the connection of a part other than the first
+        self.usn_range = usn_range  # (lowest or None, highest or None); None: the whole search
+        self.seconds = 0.0
+        self.fetched = 0  # entries received (the main thread may not have checked them yet)
+        self.sent = threading.Event()  # the first request is out
+
+    def filter(self, flt):
+        if not self.usn_range:
+            return flt
+        low, high = self.usn_range
+        return "(&%s%s%s)" % (flt, "(uSNCreated>=%d)" % low if low is not None else "",
+                              "(uSNCreated<=%d)" % high if high is not None else "")
 
 
 class SearchTask:
@@ -43,12 +78,45 @@ class SearchTask:
         self.base = base
         self.domain = domain
         self.conn = conn
+        self.parts = [SearchPart(self, conn)]
         self.objects = 0
-        self.seconds = 0.0
+
+    @property
+    def seconds(self):
+        return max(part.seconds for part in self.parts)
 
     def describe(self):
         return {"base": self.base, "domain": self.domain, "server": self.conn.server, "port": self.conn.port,
-                "objects": self.objects, "seconds": round(self.seconds, 2)}
+                "objects": self.objects, "seconds": round(self.seconds, 2), "parallel": len(self.parts)}
+
+
+def usn_ranges(highest, parts):
+    """`parts` ranges of uSNCreated of equal width up to the DC's highestCommittedUSN; the first is
+    open below, the last open above (an object created during the scan is still read)."""
+    if parts < 2 or not highest or highest < parts:
+        return [None]
+    width = highest // parts
+    bounds = [width * i for i in range(1, parts)]
+    ranges = [(None, bounds[0])]
+    ranges += [(bounds[i] + 1, bounds[i + 1]) for i in range(len(bounds) - 1)]
+    ranges.append((bounds[-1] + 1, None))
+    return ranges
+
+
+def split(task, parallel, params):
+    """Split a planned search into `parallel` parts over uSNCreated; the extra parts connect to the same
+    DC when the scan runs."""
+    highest = lc.first(task.conn.root_dse, "highestCommittedUSN")
+    ranges = usn_ranges(int(highest) if highest and highest.isdigit() else 0, parallel)
+    if ranges == [None]:
+        return
+    server = task.conn.server
+
+    def connect():
+        return lc.connect(params, server=server)
+
+    task.parts = [SearchPart(task, task.conn, ranges[0])]
+    task.parts += [SearchPart(task, None, usn_range, connect) for usn_range in ranges[1:]]
 
 
 def _is_under(dn, parent):
@@ -83,7 +151,9 @@ class ScanPlan:
 
     def close(self):
         for task in self.tasks:
-            task.conn.close()
+            for part in task.parts:
+                if part.conn is not None:
+                    part.conn.close()
 
 
 def _schema_attributes(conn, schema_nc):
@@ -216,8 +286,10 @@ def plan(params):
             first_server = first.server
             for base in bases or [""]:
                 conn = lc.connect(gc_params, server=first_server)
-                result.tasks.append(SearchTask(base, result.forest, conn))
+                task = SearchTask(base, result.forest, conn)
+                result.tasks.append(task)
                 _check_base(conn, base, flt)
+                split(task, params.get("parallel", 1), gc_params)
             return result
         by_nc = {d["dn"].lower(): d for d in result.domains}
         plan_bases = []
@@ -239,8 +311,10 @@ def plan(params):
                 conn = lc.connect(params, server=first.server)
             else:
                 conn = _connect_domain(params, first, config_nc, by_nc[owner["dn"].lower()])
-            result.tasks.append(SearchTask(base, owner["dns_name"], conn))
+            task = SearchTask(base, owner["dns_name"], conn)
+            result.tasks.append(task)
             _check_base(conn, base, flt)
+            split(task, params.get("parallel", 1), params)
         if not used_first:
             first.close()
         return result
@@ -257,25 +331,92 @@ class ScanFailed(Exception):
         self.exc = exc
 
 
-def _fetch(task, flt, attrs, page_size, page_timeout, out, stop):
-    """Run one paged search in this (fetch) thread, putting each page on `out`.
+class PageBuffer:
+    """The pages of one part in arrival order. put() never waits: the first MEMORY_PAGES pages stay in
+    memory, later ones go to a spill (an unlinked temporary file) until the main thread reads them."""
 
+    def __init__(self, state, new_spill):
+        self.state = state  # the scan's shared condition and first failure
+        self.new_spill = new_spill
+        self.memory = collections.deque()
+        self.spill = None
+        self.on_disk = collections.deque()  # offsets of pages in the spill, oldest first
+        self.done = False
+
+    def put(self, page):
+        with self.state.cond:
+            if not self.on_disk and len(self.memory) < MEMORY_PAGES:
+                self.memory.append(page)
+            else:
+                if self.spill is None:
+                    self.spill = self.new_spill()
+                self.on_disk.append(self.spill.append(page))
+            self.state.cond.notify_all()
+
+    def finish(self):
+        with self.state.cond:
+            self.done = True
+            self.state.cond.notify_all()
+
+    def get(self):
+        """The next page; None when the part is complete. Raises ScanFailed when any part failed."""
+        with self.state.cond:
+            while True:
+                if self.state.failure is not None:
+                    raise self.state.failure
+                if self.memory:
+                    return self.memory.popleft()
+                if self.on_disk:
+                    return self.spill.read(self.on_disk.popleft())
+                if self.done:
+                    return None
+                self.state.cond.wait()
+
+
+class _ScanState:
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.failure = None
+        self.stop = threading.Event()
+
+    def fail(self, task, exc):
+        with self.cond:
+            if self.failure is None:
+                self.failure = ScanFailed(task, exc)
+            self.stop.set()
+            self.cond.notify_all()
+
+
+def _fetch(part, previous, flt, attrs, page_size, page_timeout, buffer, state):
+    """Run one paged search in this (fetch) thread, putting each page into `buffer`.
+
+    A part other than the first connects once the part before it (`previous`) has sent its first
+    request: the DC is then busy answering it, and a DC that hands connections to idle worker
+    processes (Samba's prefork) gives this part another worker, that is another core.
     Messages are taken one at a time as they arrive (result3 waits without the GIL; python-ldap
     decodes each entry in C), so the page's last message - the cookie - is read the moment it comes
     and the request for the next page goes out at once: the DC never waits for the client to decode
-    or check a page. The fetch thread does nothing else; the main thread checks the queued pages.
+    or check a page. The fetch thread does nothing else; the main thread checks the pages.
     """
-    conn = task.conn.conn
+    base = part.task.base
     control = SimplePagedResultsControl(True, size=page_size, cookie="")
-    started = time.monotonic()
     paged_type = SimplePagedResultsControl.controlType
     entry_type = ldap.RES_SEARCH_ENTRY
-    result3 = conn.result3
     try:
-        msgid = conn.search_ext(task.base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[control])
+        if part.conn is None:
+            while not previous.sent.wait(0.1):
+                if state.stop.is_set():
+                    return
+            time.sleep(CONNECT_DELAY)
+            part.conn = part.connect()
+        started = time.monotonic()
+        conn = part.conn.conn
+        result3 = conn.result3
+        msgid = conn.search_ext(base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[control])
+        part.sent.set()
         page = []
         append = page.extend
-        while not stop.is_set():
+        while not state.stop.is_set():
             rtype, rdata, _msgid, rctrls = result3(msgid, all=0, timeout=page_timeout)
             if rtype == entry_type:
                 append(rdata)
@@ -288,95 +429,87 @@ def _fetch(task, flt, attrs, page_size, page_timeout, out, stop):
                     cookie = ctrl.cookie
             if cookie:
                 control.cookie = cookie
-                msgid = conn.search_ext(task.base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[control])
-            out.put(("entries", task, page))
+                msgid = conn.search_ext(base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[control])
+            part.fetched += len(page)
+            buffer.put(page)
             page = []
             append = page.extend
             if not cookie:
                 break
-        task.seconds = time.monotonic() - started
-        out.put(("done", task, None))
-    except Exception as exc:  # ldap.LDAPError mostly; surfaced by the main thread
-        out.put(("error", task, exc))
+        part.seconds = time.monotonic() - started
+        buffer.finish()
+    except Exception as exc:  # ldap.LDAPError or lc.LdapError mostly; surfaced by the main thread
+        state.fail(part.task, exc)
+    finally:
+        part.sent.set()  # never leave the next part waiting
 
 
 def describe_failure(task, exc, params):
     """One line: which search failed, where, after how many objects, and why."""
     conn = task.conn
-    if isinstance(exc, ldap.TIMEOUT):
+    if isinstance(exc, lc.LdapError):
+        cause = exc.message.rstrip(".")
+    elif isinstance(exc, ldap.TIMEOUT):
         cause = "no answer within page_timeout=%ss" % params.get("page_timeout")
     elif isinstance(exc, ldap.LDAPError):
-        err = lc.describe_ldap_exception(exc, conn.server, conn.port, params)
-        cause = err.message.rstrip(".")
-        where = "%s:%s: " % (conn.server, conn.port)
-        if cause.startswith(where):
-            cause = cause[len(where):]
+        cause = lc.describe_ldap_exception(exc, conn.server, conn.port, params).message.rstrip(".")
     else:
         cause = "%s: %s" % (exc.__class__.__name__, exc)
+    where = "%s:%s: " % (conn.server, conn.port)
+    if cause.startswith(where):
+        cause = cause[len(where):]
     return lc.LdapError(
         "The scan of %s on %s:%s failed after %d objects: %s. No report was written (a partial scan is not a "
-        "result)." % (task.base or "the global catalog", conn.server, conn.port, task.objects, cause),
+        "result)." % (task.base or "the global catalog", conn.server, conn.port,
+                      sum(part.fetched for part in task.parts), cause),
         "Check that the domain controller runs and is reachable, then run the scan again.",
         conn.server, "scan")
 
 
-def run(scan_plan, engine, params, progress=None):
+def run(scan_plan, engine, params, progress=None, new_spill=MemorySpill):
     """Stream every search of the plan through the engine. Raises LdapError when a search fails.
 
-    Every search runs in a fetch thread of its own (one connection each); this thread checks the
-    entries of the pages they queue (a bounded queue: a few pages in memory at most) and calls
-    progress() after every page.
+    Every part of every search runs in a fetch thread of its own (one connection each); this thread
+    checks the pages part by part, in the plan's order, and calls progress() after every page.
+    new_spill() makes the store of the pages a part holds beyond MEMORY_PAGES (SpillFile over an
+    unlinked temporary file in the module; MemorySpill in tests).
     """
     progress = progress or (lambda: None)
     flt = params["filter"]
     attrs = scan_plan.attributes or ["cn"]
-    stop = threading.Event()
+    state = _ScanState()
     process = engine.process
-    out = queue.Queue(maxsize=_QUEUE_PAGES * len(scan_plan.tasks))
-    threads = []
+    work = []
     for task in scan_plan.tasks:
-        thread = threading.Thread(target=_fetch, name="readiness-%s" % task.base,
-                                  args=(task, flt, attrs, params["page_size"], params["page_timeout"], out, stop),
-                                  daemon=True)
-        threads.append(thread)
+        previous = None
+        for part in task.parts:
+            buffer = PageBuffer(state, new_spill)
+            thread = threading.Thread(
+                target=_fetch, name="readiness-%s" % task.base, daemon=True,
+                args=(part, previous, part.filter(flt), attrs, params["page_size"], params["page_timeout"], buffer,
+                      state))
+            work.append((task, buffer, thread))
+            previous = part
     previous_interval = sys.getswitchinterval()
-    # A fetch thread waiting for the GIL to queue a page (and send the next request) gets it sooner.
+    # A fetch thread waiting for the GIL to store a page (and send the next request) gets it sooner.
     sys.setswitchinterval(0.0005)
     try:
-        for thread in threads:
+        for _task, _buffer, thread in work:
             thread.start()
-        active = len(threads)
-        while active:
-            kind, task, payload = out.get()
-            if kind == "entries":
+        for task, buffer, _thread in work:
+            while True:
+                page = buffer.get()
+                if page is None:
+                    break
                 count = 0
-                for dn, entry in payload:
+                for dn, entry in page:
                     if dn is not None:  # None: a continuation reference (another partition)
                         process(dn, entry)
                         count += 1
                 task.objects += count
                 progress()
-            elif kind == "done":
-                active -= 1
-            else:
-                raise ScanFailed(task, payload)
     except ScanFailed as failed:
-        stop.set()
-        _drain(out, threads)
         raise describe_failure(failed.task, failed.exc, params) from None
-    except BaseException:
-        stop.set()
-        _drain(out, threads)
-        raise
     finally:
+        state.stop.set()
         sys.setswitchinterval(previous_interval)
-
-
-def _drain(out, threads, grace=5.0):
-    """Let the fetch threads see `stop` (they may be blocked on a full queue)."""
-    deadline = time.monotonic() + grace
-    while any(t.is_alive() for t in threads) and time.monotonic() < deadline:
-        with contextlib.suppress(queue.Empty):
-            while True:
-                out.get_nowait()
-        time.sleep(0.01)

@@ -31,8 +31,8 @@ description:
   - The offending values go to a CSV and a JSON file in O(output_dir) (written under temporary names and
     renamed when the scan is complete). The task result holds counts only, unless O(show_values=true).
   - Streams the directory - memory grows with the distinct values kept for duplicate detection, not with
-    the number of objects - and keeps every DC busy with asynchronous paged searches, one connection per
-    domain.
+    the number of objects - and keeps every DC busy with asynchronous paged searches, O(parallel) per domain
+    (each over a range of uSNCreated, on a connection of its own).
   - Read-only in the directory. Runs on the controller, whatever the play's hosts are.
 author:
   - ems.enable contributors (@ems-enable)
@@ -70,6 +70,15 @@ options:
         domain takes longest).
     type: int
     default: 120
+  parallel:
+    description:
+      - Searches per domain (or search base) read at once, each over an equal range of C(uSNCreated), an
+        indexed attribute, and on a connection of its own. A DC answers one search on one core; two or more
+        let a DC with several cores answer faster. V(1) reads each domain in one search, as IdFix does.
+      - The report does not depend on it - the parts are checked in order, the pages that arrive early wait
+        in a temporary file in O(output_dir).
+    type: int
+    default: 2
   ignore:
     description:
       - Objects not to check. A DN ignores that object and every object below it; an entry with C(*), C(?) or
@@ -173,7 +182,7 @@ searches:
   elements: dict
   sample:
     - {base: "DC=corp,DC=example,DC=com", domain: corp.example.com, server: dc1.corp.example.com, port: 636,
-       objects: 12450, seconds: 3.1}
+       objects: 12450, seconds: 3.1, parallel: 2}
 attributes:
   description: Attributes read (IdFix's list, less those absent from the schema).
   returned: success

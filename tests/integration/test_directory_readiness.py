@@ -203,6 +203,7 @@ def test_seeded_defects_are_reported_exactly(forest, full_scan):
     assert [{k: s[k] for k in ("base", "domain", "server", "port", "objects")} for s in result["searches"]] == [
         {"base": forest.base_dn, "domain": forest.dns_domain, "server": forest.dcs[0].fqdn, "port": 636,
          "objects": result["summary"]["objects_found"]}]
+    assert [s["parallel"] for s in result["searches"]] == [2]  # the default: two uSNCreated ranges at once
     assert set(result["performance"]) == {"seconds", "objects_per_second", "cpu_seconds", "peak_rss_mb"}
     assert result["reports"] == {"csv": str(out / ("directory-readiness-%s.csv" % forest.dns_domain)),
                                  "json": str(out / ("directory-readiness-%s.json" % forest.dns_domain))}
@@ -250,6 +251,7 @@ def option_scans(rlab, forest, tmp_path_factory):
                    False),
         "bases": (scan_args(forest, tmp / "bases", search_base=[sales, finance], ignore=["CN=ignore-me-*"]), False),
         "gc": (scan_args(forest, tmp / "gc", port=3269), False),
+        "one_search": (scan_args(forest, tmp / "one_search", parallel=1), False),
     }
     _proc, results = run_tasks(rlab, tmp, [a for a, _c in cases.values()], check=[c for _a, c in cases.values()])
     return dict(zip(cases, results))
@@ -263,6 +265,15 @@ def test_check_mode_gives_the_same_result(full_scan, option_scans):
     assert result["summary"] == full["summary"]
     assert sorted_rows(read_json_report(result["reports"]["json"])["rows"]) == sorted_rows(
         read_json_report(full["reports"]["json"])["rows"])
+
+
+def test_one_search_gives_the_same_report_rows_in_the_same_order(full_scan, option_scans):
+    _proc, full, _out = full_scan
+    result = option_scans["one_search"]
+    assert not result.get("failed"), result
+    assert [s["parallel"] for s in result["searches"]] == [1]
+    assert result["summary"] == full["summary"]
+    assert read_json_report(result["reports"]["json"])["rows"] == read_json_report(full["reports"]["json"])["rows"]
 
 
 def test_values_on_request_and_fail_on(forest, option_scans):

@@ -74,7 +74,8 @@ def params(tmp_path, **changes):
     base = {"server": ["dc1.corp.example.com"], "port": None, "transport": "ldaps", "auth": "simple",
             "username": "u@corp.example.com", "password": "pw", "ca_file": None, "validate_certs": True,
             "timeout": 10, "allow_cleartext": False, "search_base": [], "global_catalog": False,
-            "filter": readiness.rules.DEFAULT_FILTER, "page_size": 1000, "page_timeout": 120, "ignore": [],
+            "filter": readiness.rules.DEFAULT_FILTER, "page_size": 1000, "page_timeout": 120, "parallel": 2,
+            "ignore": [],
             "output_dir": str(tmp_path / "out"), "report_name": None, "fail_on": [], "show_values": False}
     base.update(changes)
     return base
@@ -83,6 +84,8 @@ def params(tmp_path, **changes):
 @pytest.mark.parametrize("changes,message", [
     ({"page_size": 0}, "page_size: must be 1 or more"),
     ({"page_timeout": 0}, "page_timeout: must be a positive number of seconds."),
+    ({"parallel": 0}, "parallel: 0 is out of range: give 1 (one search per domain, as IdFix) to 16."),
+    ({"parallel": 17}, "parallel: 17 is out of range"),
     ({"filter": " "}, "filter: must not be empty"),
     ({"search_base": ["not a dn"]}, "search_base: 'not a dn' is not a distinguished name."),
     ({"search_base": [""]}, "search_base: an entry is empty."),

@@ -10,6 +10,11 @@ tests/integration/test_directory_readiness.py.
 
 from __future__ import annotations
 
+import random
+import re
+import threading
+import time
+
 import ldap
 import pytest
 from ldap.controls import SimplePagedResultsControl
@@ -34,23 +39,46 @@ def user(domain, name, mail):
 class PagedDirectory:
     """python-ldap's LDAPObject as far as the scan uses it: paged search_ext and result3 (all=0)."""
 
-    def __init__(self, entries, fail_after_pages=None):
-        self.entries = entries
+    def __init__(self, entries, fail_after_pages=None, jitter=0.0):
+        self.entries = entries  # entry i has uSNCreated 10 * (i + 1)
         self.fail_after_pages = fail_after_pages
+        self.jitter = jitter  # up to this many seconds before each message (threads interleave at random)
         self.requests = []
+        self.filters = []
         self.messages = {}
+        self.lock = threading.Lock()  # one stand-in may serve the parts of a split search
+        self.events = []  # ("connect", n) and ("search", filter) in the order they happened
+
+    def connect(self):
+        with self.lock:
+            self.events.append(("connect", len(self.requests)))
+        return Connection("127.0.0.1", self)
+
+    def _matching(self, filterstr):
+        if filterstr == rr.DEFAULT_FILTER:
+            return self.entries
+        match = re.fullmatch(r"\(&%s(?:\(uSNCreated>=(\d+)\))?(?:\(uSNCreated<=(\d+)\))?\)"
+                             % re.escape(rr.DEFAULT_FILTER), filterstr)
+        assert match and (match.group(1) or match.group(2)), filterstr
+        low, high = int(match.group(1) or 0), int(match.group(2) or 10 ** 9)
+        return [e for i, e in enumerate(self.entries) if low <= 10 * (i + 1) <= high]
 
     def search_ext(self, base, scope, filterstr, attrlist, serverctrls):
         (control,) = serverctrls
-        assert scope == ldap.SCOPE_SUBTREE and filterstr == rr.DEFAULT_FILTER
+        assert scope == ldap.SCOPE_SUBTREE
+        entries = self._matching(filterstr)
         start = int(control.cookie or b"0")
-        self.requests.append(start)
-        msgid = len(self.requests)
-        page = self.entries[start:start + control.size]
+        with self.lock:
+            self.requests.append(start)
+            self.filters.append(filterstr)
+            if start == 0:
+                self.events.append(("search", filterstr))
+            msgid = len(self.requests)
+        page = entries[start:start + control.size]
         messages = [(ldap.RES_SEARCH_ENTRY, [entry], msgid, []) for entry in page]
         messages.append((ldap.RES_SEARCH_REFERENCE, [(None, ["ldaps://other.example.com/DC=other"])], msgid, []))
         following = start + control.size
-        cookie = str(following).encode() if following < len(self.entries) else b""
+        cookie = str(following).encode() if following < len(entries) else b""
         done = SimplePagedResultsControl(False, size=0, cookie=cookie)
         if self.fail_after_pages is not None and len(self.requests) > self.fail_after_pages:
             messages = [ldap.TIMEOUT({"desc": "Timed out"})]
@@ -61,6 +89,8 @@ class PagedDirectory:
 
     def result3(self, msgid, all=1, timeout=None):  # pylint: disable=redefined-builtin
         assert all == 0 and timeout == PARAMS["page_timeout"]
+        if self.jitter:
+            time.sleep(random.uniform(0, self.jitter))
         message = self.messages[msgid].pop(0)
         if isinstance(message, Exception):
             raise message
@@ -78,11 +108,18 @@ class Connection:
         self.closed = True
 
 
-def plan_of(*domains):
+def plan_of(*domains, parallel=1, highest_usn=None):
+    """A plan of one search per domain; parallel > 1 splits each like readiness_scan.split does (the
+    parts share the domain's stand-in directory, as connections to one DC share its database)."""
     the_plan = scan.ScanPlan()
     for name, directory in domains:
         base = "DC=%s,DC=example,DC=com" % name
-        the_plan.tasks.append(scan.SearchTask(base, "%s.example.com" % name, Connection("127.0.0.1", directory)))
+        task = scan.SearchTask(base, "%s.example.com" % name, Connection("127.0.0.1", directory))
+        ranges = scan.usn_ranges(highest_usn or 10 * len(directory.entries), parallel)
+        if ranges != [None]:
+            task.parts = [scan.SearchPart(task, task.conn, ranges[0])] + [
+                scan.SearchPart(task, None, r, connect=lambda d=directory: d.connect()) for r in ranges[1:]]
+        the_plan.tasks.append(task)
     return the_plan
 
 
@@ -136,3 +173,101 @@ def test_a_failing_search_stops_the_scan_with_the_dc_and_the_count(domains):
 def test_subtree_test_of_search_bases():
     assert scan._is_under("OU=a,DC=x", "DC=x") and scan._is_under("dc=X", "DC=x")
     assert not scan._is_under("DC=xy", "DC=x") and scan._is_under("anything", "")
+
+
+def test_usn_ranges_cover_every_value_once():
+    assert scan.usn_ranges(1000, 1) == [None]
+    assert scan.usn_ranges(1000, 2) == [(None, 500), (501, None)]
+    assert scan.usn_ranges(1000, 3) == [(None, 333), (334, 666), (667, None)]
+    assert scan.usn_ranges(2, 3) == [None]  # fewer USNs than parts: one search
+    assert scan.usn_ranges(0, 4) == [None]  # no highestCommittedUSN
+    part = scan.SearchPart(None, None, (334, 666))
+    assert part.filter("(cn=a)") == "(&(cn=a)(uSNCreated>=334)(uSNCreated<=666))"
+    assert scan.SearchPart(None, None, (None, 333)).filter("(cn=a)") == "(&(cn=a)(uSNCreated<=333))"
+    assert scan.SearchPart(None, None, (667, None)).filter("(cn=a)") == "(&(cn=a)(uSNCreated>=667))"
+    assert scan.SearchPart(None, None).filter("(cn=a)") == "(cn=a)"
+
+
+def test_page_buffer_keeps_order_and_spills_beyond_memory_pages():
+    state = scan._ScanState()
+    spills = []
+
+    def new_spill():
+        spills.append(rr.MemorySpill())
+        return spills[-1]
+
+    buffer = scan.PageBuffer(state, new_spill)
+    for number in range(scan.MEMORY_PAGES + 4):
+        buffer.put([number])
+    assert len(buffer.memory) == scan.MEMORY_PAGES and len(spills[0].records) == 4
+    assert [buffer.get() for _number in range(2)] == [[0], [1]]
+    buffer.put(["late"])  # the spill is not empty: the late page queues behind it, not in memory
+    buffer.finish()
+    pages = []
+    while True:
+        page = buffer.get()
+        if page is None:
+            break
+        pages.append(page)
+    assert pages == [[n] for n in range(2, scan.MEMORY_PAGES + 4)] + [["late"]]
+
+
+def _mixed_entries(domain, count):
+    """Users whose mail values collide across the whole list, some only once fixed (a leading period
+    of mailNickname), so that which holder comes first matters to the rows."""
+    entries = []
+    for i in range(count):
+        dn, entry = user(domain, "u%d" % i, "m%d@example.com" % (i % 7))
+        entry["mailNickname"] = [(".nick%d" % (i % 5) if i % 2 else "nick%d" % (i % 5)).encode()]
+        entries.append((dn, entry))
+    return entries
+
+
+def test_split_scans_give_the_rows_of_a_single_search_order_in_every_run():
+    """Parts are checked in their order, whatever thread answers first: the same rows in every run,
+    and the rows of a one-search scan of the directory in the same order."""
+    entries = _mixed_entries("corp", 60)
+    rows, eng = engine()
+    scan.run(plan_of(("corp", PagedDirectory(entries))), eng, dict(PARAMS, page_size=4))
+    assert rows and eng.found == 60
+    for run in range(5):
+        directory = PagedDirectory(entries, jitter=0.002)
+        split_rows, split_eng = engine()
+        the_plan = plan_of(("corp", directory), parallel=3)
+        scan.run(the_plan, split_eng, dict(PARAMS, page_size=4))
+        assert split_rows == rows, run
+        assert len(set(directory.filters)) == 3  # three parts, each over its own uSNCreated range
+        # each extra part connects after the part before it sent its first request
+        kinds = [kind for kind, _detail in directory.events]
+        assert kinds == ["search", "connect", "search", "connect", "search"], directory.events
+        (task,) = the_plan.tasks
+        assert task.objects == 60 and task.describe()["parallel"] == 3
+
+
+def test_a_failing_later_part_stops_the_scan_before_the_first_part_ends():
+    slow = PagedDirectory([user("corp", "u%d" % i, "u%d@example.com" % i) for i in range(400)], jitter=0.001)
+    the_plan = plan_of(("corp", slow), parallel=2)
+    failing = PagedDirectory(slow.entries, fail_after_pages=1)
+    the_plan.tasks[0].parts[1].connect = failing.connect
+    _rows, eng = engine()
+    with pytest.raises(lc.LdapError) as err:
+        scan.run(the_plan, eng, PARAMS)
+    assert "failed after" in str(err.value) and "page_timeout=5s" in str(err.value)
+    assert eng.found < 200  # the first part (200 objects) was not read to its end first
+
+
+def test_a_part_that_cannot_connect_fails_the_scan_with_the_cause():
+    directory = PagedDirectory([user("corp", "u%d" % i, "u%d@example.com" % i) for i in range(40)], jitter=0.001)
+    the_plan = plan_of(("corp", directory), parallel=2)
+
+    def refused():
+        raise lc.LdapError("127.0.0.1:636: cannot connect: connection refused (DC down or port 636 closed).",
+                           kind="connect")
+
+    the_plan.tasks[0].parts[1].connect = refused
+    _rows, eng = engine()
+    with pytest.raises(lc.LdapError) as err:
+        scan.run(the_plan, eng, PARAMS)
+    assert str(err.value).startswith(
+        "The scan of DC=corp,DC=example,DC=com on 127.0.0.1:636 failed after ")
+    assert "objects: cannot connect: connection refused (DC down or port 636 closed). No report" in str(err.value)
