@@ -1,8 +1,8 @@
 """The streamed, threaded scan of several domains (readiness_scan.run).
 
 The Samba lab cannot host a forest with several domains (Samba 4.17 has no child domains), so the
-multi-domain path - one connection and one thread per domain feeding the rule engine through a
-bounded queue, duplicates found across domains, one failing domain stopping the whole scan - runs
+multi-domain path - one connection and one thread per domain and part feeding the rule engine
+through page buffers, duplicates found across domains, one failing domain stopping the whole scan - runs
 here against stand-ins that speak python-ldap's asynchronous API (search_ext, result3 one message
 at a time, the paged results control). Single-domain scans are tested against Samba in
 tests/integration/test_directory_readiness.py.
