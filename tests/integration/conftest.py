@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "lab"))
 
 import emslab  # noqa: E402  (tests/lab is not a package)
+from connector_play import ConnectionCounter  # noqa: E402
 
 #: The suite's standard lab: legacy (2003), f2008 (2008), corp (2008_R2, 2 DCs, schema 2019,
 #: objectVersion 88), partner (2008_R2), forest trust corp <-> partner. See emslab.STANDARD_LAB.
@@ -117,3 +118,12 @@ def lab_run(lab):
     def run(cmd, **kw):
         return lab.run(cmd, **kw)
     return run
+
+
+@pytest.fixture(scope="module")
+def counter():
+    """A local TCP listener that counts connections: the WinRM address of the roles' test hosts
+    (connector_play.ConnectionCounter); runs that fail before contacting a host leave it at 0."""
+    listener = ConnectionCounter()
+    yield listener
+    listener.close()

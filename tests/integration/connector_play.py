@@ -2,7 +2,8 @@
 WinRM address is a local TCP listener that only counts connections: a run that fails "before any
 Windows host is contacted" must leave the count at 0.
 
-Used by tests/integration/test_rms_*.py and test_exchange_connector_*.py. No Samba lab needed.
+Used by tests/integration/test_rms_*.py, test_exchange_connector_*.py and test_aad_connect_input.py
+(the module-scoped `counter` fixture of conftest.py is a ConnectionCounter). No Samba lab needed.
 """
 
 from __future__ import annotations
@@ -102,6 +103,38 @@ def run_role(tmp_path, counter, role, hosts, groups, role_vars, verbose=False):
     proc = subprocess.run(cmd, cwd=str(tmp_path), env=project_env(), capture_output=True, text=True,
                           timeout=300, check=False)
     return proc.returncode, proc.stdout + proc.stderr, counter.count - before
+
+
+def cached_runs(tmp_path_factory, counter, role, hosts, groups, scenarios):
+    """runs(name) -> run_role's (returncode, output, connections) for scenarios[name], run once."""
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            cache[name] = run_role(tmp_path_factory.mktemp(name), counter, role, hosts, groups, scenarios[name])
+        return cache[name]
+    return get
+
+
+def spec_options(role, entry_point="main"):
+    """The option names of a role's entry point (meta/argument_specs.yml)."""
+    spec = yaml.safe_load((ROOT / "roles" / role / "meta" / "argument_specs.yml").read_text())
+    return set(spec["argument_specs"][entry_point]["options"])
+
+
+def bad_input_params(cases):
+    """{option: [(scenario, [texts])]} -> (option, scenario, texts) parameters of the bad-input test."""
+    return [(option, scenario, texts) for option, option_cases in cases.items() for scenario, texts in option_cases]
+
+
+def assert_failed_before_contact(run, option, texts):
+    """The run failed, its output names every text, and no Windows host was contacted."""
+    returncode, output, connections = run
+    assert returncode != 0, output
+    for text in texts:
+        assert text in output, "%s: %r not in the output:\n%s" % (option, text, output[-3000:])
+    assert connections == 0, "a Windows host was contacted:\n" + output[-3000:]
+    assert "UNREACHABLE" not in output, output[-3000:]
 
 
 def task_results(output, task_fragment):

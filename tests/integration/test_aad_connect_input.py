@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from connector_play import ConnectionCounter, project_env
+from connector_play import project_env
 
 pytestmark = pytest.mark.integration
 
@@ -237,13 +237,6 @@ def run_cases(tmp_path, cases, counter, files):
         path = tree / case
         results[case] = json.loads(path.read_text()) if path.exists() else None
     return output, results
-
-
-@pytest.fixture(scope="module")
-def counter():
-    c = ConnectionCounter()
-    yield c
-    c.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,8 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-import yaml
 
-from connector_play import ROOT, ConnectionCounter, run_role
+from connector_play import assert_failed_before_contact, bad_input_params, cached_runs, spec_options
 
 GROUPS = {
     "exchange_connector": ["iec01.corp.example.invalid"],
@@ -99,39 +98,18 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def counter():
-    listener = ConnectionCounter()
-    yield listener
-    listener.close()
-
-
-@pytest.fixture(scope="module")
 def runs(counter, tmp_path_factory, packages):
-    cache = {}
-    all_scenarios = scenarios(packages)
-
-    def get(name):
-        if name not in cache:
-            cache[name] = run_role(tmp_path_factory.mktemp(name), counter, "intune_exchange_connector",
-                                   "exchange_connector", GROUPS, all_scenarios[name])
-        return cache[name]
-    return get
+    return cached_runs(tmp_path_factory, counter, "intune_exchange_connector", "exchange_connector", GROUPS, scenarios(packages))
 
 
 def test_every_option_has_a_bad_input_case():
-    spec = yaml.safe_load((ROOT / "roles/intune_exchange_connector/meta/argument_specs.yml").read_text())
-    assert set(spec["argument_specs"]["main"]["options"]) == set(CASES)
+    assert spec_options("intune_exchange_connector") == set(CASES)
 
 
-@pytest.mark.parametrize("option,scenario,texts",
-                         [(o, s, t) for o, cases in CASES.items() for s, t in cases],
+@pytest.mark.parametrize("option,scenario,texts", bad_input_params(CASES),
                          ids=lambda v: v if isinstance(v, str) else None)
 def test_bad_input_fails_before_any_host_is_contacted(runs, option, scenario, texts):
-    returncode, output, connections = runs(scenario)
-    assert returncode != 0, output
-    for text in texts:
-        assert text in output, "%s: %r not in the output:\n%s" % (option, text, output[-3000:])
-    assert connections == 0, "a Windows host was contacted:\n" + output[-3000:]
+    assert_failed_before_contact(runs(scenario), option, texts)
 
 
 @pytest.mark.parametrize("scenario", ["ldap", "password_only"])

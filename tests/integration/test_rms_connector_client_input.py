@@ -10,7 +10,15 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from connector_play import ROOT, ConnectionCounter, run_role, task_results
+from connector_play import (
+    ROOT,
+    assert_failed_before_contact,
+    bad_input_params,
+    cached_runs,
+    run_role,
+    spec_options,
+    task_results,
+)
 
 GROUPS = {
     "rms_connector": ["rms01.corp.example.invalid", "rms02.corp.example.invalid"],
@@ -59,38 +67,18 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def counter():
-    listener = ConnectionCounter()
-    yield listener
-    listener.close()
-
-
-@pytest.fixture(scope="module")
 def runs(counter, tmp_path_factory):
-    cache = {}
-
-    def get(name):
-        if name not in cache:
-            cache[name] = run_role(tmp_path_factory.mktemp(name), counter, "rms_connector_client",
-                                   "exchange_servers", GROUPS, SCENARIOS[name])
-        return cache[name]
-    return get
+    return cached_runs(tmp_path_factory, counter, "rms_connector_client", "exchange_servers", GROUPS, SCENARIOS)
 
 
 def test_every_option_has_a_bad_input_case():
-    spec = yaml.safe_load((ROOT / "roles/rms_connector_client/meta/argument_specs.yml").read_text())
-    assert set(spec["argument_specs"]["main"]["options"]) == set(CASES)
+    assert spec_options("rms_connector_client") == set(CASES)
 
 
-@pytest.mark.parametrize("option,scenario,texts",
-                         [(o, s, t) for o, cases in CASES.items() for s, t in cases],
+@pytest.mark.parametrize("option,scenario,texts", bad_input_params(CASES),
                          ids=lambda v: v if isinstance(v, str) else None)
 def test_bad_input_fails_before_any_host_is_contacted(runs, option, scenario, texts):
-    returncode, output, connections = runs(scenario)
-    assert returncode != 0, output
-    for text in texts:
-        assert text in output, "%s: %r not in the output:\n%s" % (option, text, output[-3000:])
-    assert connections == 0, "a Windows host was contacted:\n" + output[-3000:]
+    assert_failed_before_contact(runs(scenario), option, texts)
 
 
 def test_the_exchange_password_is_never_printed(runs):
