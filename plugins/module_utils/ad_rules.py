@@ -33,7 +33,8 @@ EXCHANGE_2010_SP3_SCHEMA = 14734
 EXCHANGE_CONNECTOR_END_OF_SUPPORT = "2024-01-15"
 
 
-def _check(checks, rule_id, requirement, forest, status, message, remedy=None):
+def add_check(checks, rule_id, requirement, forest, status, message, remedy=None):
+    """Append one check of a forest (the shape every AD precondition and readiness check has)."""
     checks.append({"id": rule_id, "requirement": requirement, "forest": forest, "status": status,
                    "message": message, "remedy": remedy if status != "pass" else None})
 
@@ -52,7 +53,7 @@ def check_forest_level(checks, requirement, forest, minimum_key):
         name, level_name(level), level, level_name(required), required)
     remedy = "Retire DCs older than %s, raise each domain (Set-ADDomainMode), then the forest: " \
         "Set-ADForestMode -Identity %s -ForestMode %s." % (level_name(required), name, forest_mode_name(minimum_key))
-    _check(checks, rule_id, requirement, name, "pass" if level >= required else "fail", message, remedy)
+    add_check(checks, rule_id, requirement, name, "pass" if level >= required else "fail", message, remedy)
 
 
 def _second_forests(forests):
@@ -81,9 +82,9 @@ def check_single_forest(checks, requirement, forests, multi_forest_status="fail"
     for forest in forests:
         mine = [(what, status) for name, what, status in found if name == forest["forest"]]
         if not mine:
-            _check(checks, rule_id, requirement, forest["forest"], "pass",
-                   "Forest %s: no other forest in the inventory and no trust that leaves the forest."
-                   % forest["forest"])
+            add_check(checks, rule_id, requirement, forest["forest"], "pass",
+                      "Forest %s: no other forest in the inventory and no trust that leaves the forest."
+                      % forest["forest"])
             continue
         for what, status in mine:
             if status == "fail":
@@ -98,7 +99,7 @@ def check_single_forest(checks, requirement, forests, multi_forest_status="fail"
                     forest["forest"], what, "AD FS" if requirement == "adfs" else "this onboarding")
                 remedy = ("Run the federation for one forest only: leave the other forest out of the "
                           "inventory, or plan a multi-forest AD FS design outside this collection.")
-            _check(checks, rule_id, requirement, forest["forest"], status, message, remedy)
+            add_check(checks, rule_id, requirement, forest["forest"], status, message, remedy)
 
 
 def check_aad_connect(checks, forests, options):
@@ -108,47 +109,47 @@ def check_aad_connect(checks, forests, options):
         check_forest_level(checks, "aad_connect", forest, options["minimum_forest_level"])
         writable = [dc for dc in forest.get("domain_controllers") or [] if not dc.get("read_only")]
         if writable:
-            _check(checks, "aad_connect.writable_dc", "aad_connect", name, "pass",
-                   "Forest %s has %d writable DC(s)." % (name, len(writable)))
+            add_check(checks, "aad_connect.writable_dc", "aad_connect", name, "pass",
+                      "Forest %s has %d writable DC(s)." % (name, len(writable)))
         else:
-            _check(checks, "aad_connect.writable_dc", "aad_connect", name, "fail",
-                   "Forest %s: no writable domain controller found; Entra Connect does not work with "
-                   "read-only DCs." % name, "Make a writable DC reachable from the sync server.")
+            add_check(checks, "aad_connect.writable_dc", "aad_connect", name, "fail",
+                      "Forest %s: no writable domain controller found; Entra Connect does not work with "
+                      "read-only DCs." % name, "Make a writable DC reachable from the sync server.")
         dotted = [d["netbios_name"] for d in forest.get("domains") or [] if "." in (d.get("netbios_name") or "")]
         if dotted:
-            _check(checks, "aad_connect.netbios_name", "aad_connect", name, "fail",
-                   "Forest %s: NetBIOS domain name(s) with a dot: %s; Entra Connect does not support them."
-                   % (name, ", ".join(dotted)), "Rename the domain (NetBIOS name without '.') before syncing.")
+            add_check(checks, "aad_connect.netbios_name", "aad_connect", name, "fail",
+                      "Forest %s: NetBIOS domain name(s) with a dot: %s; Entra Connect does not support them."
+                      % (name, ", ".join(dotted)), "Rename the domain (NetBIOS name without '.') before syncing.")
         else:
-            _check(checks, "aad_connect.netbios_name", "aad_connect", name, "pass",
-                   "Forest %s: NetBIOS domain names have no dot." % name)
+            add_check(checks, "aad_connect.netbios_name", "aad_connect", name, "pass",
+                      "Forest %s: NetBIOS domain names have no dot." % name)
         counts = forest.get("object_counts")
         if counts:
             if counts["total"] > LOCALDB_OBJECT_LIMIT:
-                _check(checks, "aad_connect.object_count", "aad_connect", name, "warn",
-                       "Forest %s: %d users, groups and contacts in %s: above the ~%d objects SQL Express "
-                       "LocalDB holds." % (name, counts["total"], counts["domain"], LOCALDB_OBJECT_LIMIT),
-                       "Install Entra Connect with a full SQL Server (aad_connect role: SQL settings).")
+                add_check(checks, "aad_connect.object_count", "aad_connect", name, "warn",
+                          "Forest %s: %d users, groups and contacts in %s: above the ~%d objects SQL Express "
+                          "LocalDB holds." % (name, counts["total"], counts["domain"], LOCALDB_OBJECT_LIMIT),
+                          "Install Entra Connect with a full SQL Server (aad_connect role: SQL settings).")
             else:
-                _check(checks, "aad_connect.object_count", "aad_connect", name, "pass",
-                       "Forest %s: %d users, groups and contacts in %s (LocalDB holds ~%d)."
-                       % (name, counts["total"], counts["domain"], LOCALDB_OBJECT_LIMIT))
+                add_check(checks, "aad_connect.object_count", "aad_connect", name, "pass",
+                          "Forest %s: %d users, groups and contacts in %s (LocalDB holds ~%d)."
+                          % (name, counts["total"], counts["domain"], LOCALDB_OBJECT_LIMIT))
         private = [s["suffix"] for s in forest.get("upn_suffixes") or [] if not s.get("routable")]
         routable = [s["suffix"] for s in forest.get("upn_suffixes") or [] if s.get("routable")]
         if private and not routable:
-            _check(checks, "aad_connect.upn_suffix", "aad_connect", name, "warn",
-                   "Forest %s: no routable UPN suffix (only %s): users would sign in as "
-                   "user@<tenant>.onmicrosoft.com." % (name, ", ".join(private)),
-                   "Add a routable UPN suffix you own (Set-ADForest -UPNSuffixes @{Add='contoso.com'}), "
-                   "verify it in Entra ID and move users to it.")
+            add_check(checks, "aad_connect.upn_suffix", "aad_connect", name, "warn",
+                      "Forest %s: no routable UPN suffix (only %s): users would sign in as "
+                      "user@<tenant>.onmicrosoft.com." % (name, ", ".join(private)),
+                      "Add a routable UPN suffix you own (Set-ADForest -UPNSuffixes @{Add='contoso.com'}), "
+                      "verify it in Entra ID and move users to it.")
         elif private:
-            _check(checks, "aad_connect.upn_suffix", "aad_connect", name, "warn",
-                   "Forest %s: non-routable UPN suffix(es) %s cannot be verified in Entra ID; routable: %s."
-                   % (name, ", ".join(private), ", ".join(routable)),
-                   "Move users on the non-routable suffixes to a routable one before syncing.")
+            add_check(checks, "aad_connect.upn_suffix", "aad_connect", name, "warn",
+                      "Forest %s: non-routable UPN suffix(es) %s cannot be verified in Entra ID; routable: %s."
+                      % (name, ", ".join(private), ", ".join(routable)),
+                      "Move users on the non-routable suffixes to a routable one before syncing.")
         else:
-            _check(checks, "aad_connect.upn_suffix", "aad_connect", name, "pass",
-                   "Forest %s: every UPN suffix is routable (%s)." % (name, ", ".join(routable)))
+            add_check(checks, "aad_connect.upn_suffix", "aad_connect", name, "pass",
+                      "Forest %s: every UPN suffix is routable (%s)." % (name, ", ".join(routable)))
 
 
 def check_adfs(checks, forests, options, now):
@@ -159,50 +160,50 @@ def check_adfs(checks, forests, options, now):
         if options["adfs_new_farm"]:
             version = (forest.get("schema") or {}).get("version") or 0
             status = "pass" if version >= ADFS_MIN_SCHEMA else "fail"
-            _check(checks, "adfs.schema", "adfs", name, status,
-                   "Forest %s: schema objectVersion %d (%s); a new AD FS farm on Windows Server 2016 or "
-                   "later needs %d or above." % (name, version, forest["schema"]["name"], ADFS_MIN_SCHEMA),
-                   "Extend the schema with adprep /forestprep from Windows Server 2016 or later media.")
+            add_check(checks, "adfs.schema", "adfs", name, status,
+                      "Forest %s: schema objectVersion %d (%s); a new AD FS farm on Windows Server 2016 or "
+                      "later needs %d or above." % (name, version, forest["schema"]["name"], ADFS_MIN_SCHEMA),
+                      "Extend the schema with adprep /forestprep from Windows Server 2016 or later media.")
         if options["adfs_service_account"] != "gmsa":
             continue
         kds = forest.get("kds_root_key") or {}
         if not kds.get("present"):
-            _check(checks, "adfs.kds_root_key", "adfs", name, "fail",
-                   "Forest %s: no KDS root key; the AD FS gMSA cannot be created." % name,
-                   "Add-KdsRootKey -EffectiveImmediately on a DC, then wait ~10 hours for replication "
-                   "(or set adfs_service_account=user).")
+            add_check(checks, "adfs.kds_root_key", "adfs", name, "fail",
+                      "Forest %s: no KDS root key; the AD FS gMSA cannot be created." % name,
+                      "Add-KdsRootKey -EffectiveImmediately on a DC, then wait ~10 hours for replication "
+                      "(or set adfs_service_account=user).")
         else:
             usable = kds.get("usable_from")
             if usable and usable > now:
-                _check(checks, "adfs.kds_root_key", "adfs", name, "warn",
-                       "Forest %s: the KDS root key is usable only from %s." % (name, usable),
-                       "Wait until then before the AD FS role creates the gMSA.")
+                add_check(checks, "adfs.kds_root_key", "adfs", name, "warn",
+                          "Forest %s: the KDS root key is usable only from %s." % (name, usable),
+                          "Wait until then before the AD FS role creates the gMSA.")
             else:
-                _check(checks, "adfs.kds_root_key", "adfs", name, "pass",
-                       "Forest %s: a KDS root key is present (usable since %s)." % (name, usable))
+                add_check(checks, "adfs.kds_root_key", "adfs", name, "pass",
+                          "Forest %s: a KDS root key is present (usable since %s)." % (name, usable))
         new_dcs = [dc for dc in forest.get("domain_controllers") or []
                    if (dc.get("level") or {}).get("number", 0) >= GMSA_MIN_DC_LEVEL]
         if new_dcs:
-            _check(checks, "adfs.gmsa_dc", "adfs", name, "pass",
-                   "Forest %s: %d DC(s) on Windows Server 2012 or later can serve gMSA passwords."
-                   % (name, len(new_dcs)))
+            add_check(checks, "adfs.gmsa_dc", "adfs", name, "pass",
+                      "Forest %s: %d DC(s) on Windows Server 2012 or later can serve gMSA passwords."
+                      % (name, len(new_dcs)))
         else:
-            _check(checks, "adfs.gmsa_dc", "adfs", name, "fail",
-                   "Forest %s: no DC runs Windows Server 2012 or later; a gMSA needs one." % name,
-                   "Add a Windows Server 2012+ DC, or set adfs_service_account=user.")
+            add_check(checks, "adfs.gmsa_dc", "adfs", name, "fail",
+                      "Forest %s: no DC runs Windows Server 2012 or later; a gMSA needs one." % name,
+                      "Add a Windows Server 2012+ DC, or set adfs_service_account=user.")
 
 
 def check_exchange(checks, requirement, forest, missing_status, missing_text):
     name = forest["forest"]
     exchange = forest.get("exchange")
     if not exchange:
-        _check(checks, requirement + ".exchange", requirement, name, missing_status,
-               "Forest %s: no Exchange organization found; %s" % (name, missing_text),
-               "Point the inventory at the forest that holds the Exchange organization.")
+        add_check(checks, requirement + ".exchange", requirement, name, missing_status,
+                  "Forest %s: no Exchange organization found; %s" % (name, missing_text),
+                  "Point the inventory at the forest that holds the Exchange organization.")
         return None
-    _check(checks, requirement + ".exchange", requirement, name, "pass",
-           "Forest %s: Exchange organization %s (schema %s, %d server(s))." % (
-               name, exchange["organization"], exchange.get("schema_version"), len(exchange.get("servers") or [])))
+    add_check(checks, requirement + ".exchange", requirement, name, "pass",
+              "Forest %s: Exchange organization %s (schema %s, %d server(s))." % (
+                  name, exchange["organization"], exchange.get("schema_version"), len(exchange.get("servers") or [])))
     return exchange
 
 
@@ -216,18 +217,18 @@ def check_rms_connector(checks, forests, options):
 def check_exchange_connector(checks, forests, options):
     for forest in forests:
         name = forest["forest"]
-        _check(checks, "exchange_connector.support", "exchange_connector", name, "warn",
-               "Microsoft ended support for the Intune on-premises Exchange Connector on %s and no longer "
-               "offers its download." % EXCHANGE_CONNECTOR_END_OF_SUPPORT,
-               "Prefer Exchange hybrid modern authentication with Conditional Access; keep the connector only "
-               "where it already runs.")
+        add_check(checks, "exchange_connector.support", "exchange_connector", name, "warn",
+                  "Microsoft ended support for the Intune on-premises Exchange Connector on %s and no longer "
+                  "offers its download." % EXCHANGE_CONNECTOR_END_OF_SUPPORT,
+                  "Prefer Exchange hybrid modern authentication with Conditional Access; keep the connector only "
+                  "where it already runs.")
         exchange = check_exchange(checks, "exchange_connector", forest, "fail",
                                   "the Exchange Connector needs Exchange 2010 SP3 or later on premises.")
         if exchange and (exchange.get("schema_version") or 0) < EXCHANGE_2010_SP3_SCHEMA:
-            _check(checks, "exchange_connector.exchange_version", "exchange_connector", name, "fail",
-                   "Forest %s: Exchange schema version %s is older than Exchange 2010 SP3 (%d)."
-                   % (name, exchange.get("schema_version"), EXCHANGE_2010_SP3_SCHEMA),
-                   "Upgrade Exchange to 2010 SP3 or later.")
+            add_check(checks, "exchange_connector.exchange_version", "exchange_connector", name, "fail",
+                      "Forest %s: Exchange schema version %s is older than Exchange 2010 SP3 (%d)."
+                      % (name, exchange.get("schema_version"), EXCHANGE_2010_SP3_SCHEMA),
+                      "Upgrade Exchange to 2010 SP3 or later.")
 
 
 def evaluate(forests, requirements, options, unreachable=(), now=None):
@@ -235,9 +236,9 @@ def evaluate(forests, requirements, options, unreachable=(), now=None):
     now = now or datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
     checks = []
     for item in unreachable:
-        _check(checks, "servers_reachable", "connection", None, "warn",
-               "Domain controller did not answer: %s" % item["error"],
-               "Check that the DC runs and that the controller reaches it (other DCs were used).")
+        add_check(checks, "servers_reachable", "connection", None, "warn",
+                  "Domain controller did not answer: %s" % item["error"],
+                  "Check that the DC runs and that the controller reaches it (other DCs were used).")
     for requirement in requirements:
         if requirement == "minimum_forest_level":
             for forest in forests:

@@ -13,7 +13,7 @@ import re
 import resource
 import time
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_facts
+from ansible_collections.ems.enable.plugins.module_utils import ad_facts, ad_rules
 from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
 from ansible_collections.ems.enable.plugins.module_utils import readiness_report as report
 from ansible_collections.ems.enable.plugins.module_utils import readiness_rules as rules
@@ -192,20 +192,15 @@ def readiness_checks(forest, summary, fail_on, csv_path):
             continue
         where = ", ".join("%s %d" % (attribute, kinds[kind]) for attribute, kinds in summary["by_attribute"].items()
                           if kinds.get(kind))
-        checks.append({
-            "id": "readiness.%s" % kind, "requirement": "directory_readiness", "forest": forest,
-            "status": "fail" if kind in fail_on else "warn",
-            "message": "Forest %s: %d value%s with IdFix error %s - %s (%s)." % (
+        ad_rules.add_check(
+            checks, "readiness.%s" % kind, "directory_readiness", forest, "fail" if kind in fail_on else "warn",
+            "Forest %s: %d value%s with IdFix error %s - %s (%s)." % (
                 forest, count, "" if count == 1 else "s", kind, rules.KIND_MEANING[kind], where),
-            "remedy": "Correct them on premises before the first synchronization; each object, value and IdFix's "
-                      "suggested value is in %s." % csv_path,
-        })
+            "Correct them on premises before the first synchronization; each object, value and IdFix's "
+            "suggested value is in %s." % csv_path)
     if not checks:
-        checks.append({
-            "id": "readiness", "requirement": "directory_readiness", "forest": forest, "status": "pass",
-            "message": "Forest %s: %d objects checked with IdFix's multi-tenant rules, no errors (%d skipped, %d "
-                       "ignored)." % (forest, summary["objects_checked"], summary["objects_skipped"],
-                                      summary["objects_ignored"]),
-            "remedy": None,
-        })
+        ad_rules.add_check(
+            checks, "readiness", "directory_readiness", forest, "pass",
+            "Forest %s: %d objects checked with IdFix's multi-tenant rules, no errors (%d skipped, %d ignored)." % (
+                forest, summary["objects_checked"], summary["objects_skipped"], summary["objects_ignored"]))
     return checks
