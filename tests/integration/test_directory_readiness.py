@@ -375,6 +375,7 @@ def test_bad_input_fails_before_scanning(rlab, forest, tmp_path):
         ({"output_dir": str(blocker / "reports")}, "output_dir: cannot write report files to %s/reports: "
                                                    "Not a directory." % blocker),
         ({"page_size": 0}, "page_size: must be 1 or more"),
+        ({"parallel": 17}, "parallel: 17 is out of range: give 1 (one search per domain, as IdFix) to 16."),
     ]
     _proc, results = run_tasks(rlab, tmp_path, [scan_args(forest, out, **case) for case, _msg in cases])
     for (case, message), result in zip(cases, results):
