@@ -4,7 +4,9 @@ The session-scoped ``lab`` fixture starts STANDARD_LAB (tests/lab/emslab.py) onc
 state dir under /tmp, and always removes it again: at the end of the session, when a test fails,
 on Ctrl-C and on SIGTERM (turned into KeyboardInterrupt so pytest runs its finalizers). A lab
 left behind by a run that was killed hard (SIGKILL) is removed by the next run. Without root or
-without Samba the whole suite is skipped with the reason.
+without Samba the lab tests are skipped with the reason, except where the lab is required
+(``CI=true`` or ``EMS_REQUIRE_LAB=1``, which scripts/test sets): there they fail, so a green run
+always means the lab ran.
 
 ``lab.run(cmd)`` runs a command in the lab's controller namespace (lab DNS, hosts, Kerberos)
 with the project environment (scripts/env: .venv/bin first on PATH, ANSIBLE_CONFIG,
@@ -74,11 +76,27 @@ def _remove_orphaned_labs() -> None:
         emslab.Lab(lab_json.parent, log=lambda msg: None).down()
 
 
+def lab_required() -> bool:
+    """True in CI and under scripts/test: a lab that cannot start is a failure, not a skip."""
+    return (os.environ.get("CI", "").lower() in ("1", "true", "yes")
+            or os.environ.get("EMS_REQUIRE_LAB") == "1")
+
+
+def check_lab_preflight() -> None:
+    """Skip the calling fixture's tests when the lab cannot run here (no root, no Samba), or fail
+    them where the lab is required (lab_required())."""
+    problems = emslab.preflight()
+    if not problems:
+        return
+    message = "Samba AD lab unavailable: " + "; ".join(problems)
+    if lab_required():
+        pytest.fail(message + " (the lab is required here: CI or EMS_REQUIRE_LAB=1)", pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def lab():
-    problems = emslab.preflight()
-    if problems:
-        pytest.skip("Samba AD lab unavailable: " + "; ".join(problems))
+    check_lab_preflight()
     _remove_orphaned_labs()
     state = tempfile.mkdtemp(prefix=STATE_PREFIX)
     the_lab = emslab.Lab(state, env=project_env(), log=lambda msg: print(msg, file=sys.stderr))

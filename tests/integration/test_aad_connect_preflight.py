@@ -153,13 +153,11 @@ def big_lab():
     import sys
     import tempfile
 
-    from conftest import STATE_PREFIX, emslab, project_env
+    from conftest import STATE_PREFIX, check_lab_preflight, emslab, project_env
 
     if os.environ.get("EMS_SLOW_TESTS") != "1":
         pytest.skip("loads 100,001 users into a lab forest (minutes); set EMS_SLOW_TESTS=1 to run it")
-    problems = emslab.preflight()
-    if problems:
-        pytest.skip("Samba AD lab unavailable: " + "; ".join(problems))
+    check_lab_preflight()
     state = tempfile.mkdtemp(prefix=STATE_PREFIX + "aadc-big-")
     big = emslab.Lab(state, env=project_env(), log=lambda msg: print(msg, file=sys.stderr))
     try:

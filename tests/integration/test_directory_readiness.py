@@ -23,7 +23,7 @@ import time
 import pytest
 import yaml
 
-from conftest import ROOT, STATE_PREFIX, emslab, project_env
+from conftest import ROOT, STATE_PREFIX, check_lab_preflight, emslab, project_env
 from module_runner import conn_args
 
 sys.path.insert(0, str(ROOT / "tests" / "lab"))
@@ -53,9 +53,7 @@ BUILTIN_SKIPPED = {"critical_system_object": 34, "well_known_exclusion": 5, "sec
 @pytest.fixture(scope="module")
 def rlab():
     """The seeded forest, started for this module and always removed."""
-    problems = emslab.preflight()
-    if problems:
-        pytest.skip("Samba AD lab unavailable: " + "; ".join(problems))
+    check_lab_preflight()
     state = tempfile.mkdtemp(prefix=STATE_PREFIX + "readiness-")
     lab = emslab.Lab(state, env=project_env(), log=lambda msg: print(msg, file=sys.stderr))
     try:
