@@ -185,6 +185,8 @@ class CallbackModule(OnboardingEvents, CallbackBase):
     # -- playbook and plays -----------------------------------------------------------------
     def v2_playbook_on_start(self, playbook):
         self._ev_playbook(playbook)
+        self._ev_reserve_report_dir(self.get_option("report") and self.get_option("report_formats"),
+                                    self.get_option("report_dir"))
         if self._header_done:
             self._finish_phase()
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -462,14 +464,11 @@ class CallbackModule(OnboardingEvents, CallbackBase):
 
     def _checks_table(self, checks):
         """FAIL and WARN rows in full (finding and remedy), worst first; PASS rows on one line each."""
-        counts = {"pass": 0, "warn": 0, "fail": 0}
-        for check in checks:
-            counts[check["status"]] = counts.get(check["status"], 0) + 1
+        counts = om.check_counts(checks)
         summary = "  ".join(self.style.status("%d %s" % (counts[k], k.upper()), k) for k in ("pass", "warn", "fail"))
         kind = "Verify results" if checks[0]["kind"] == "verify" else "Preconditions"
         self._out(DETAIL + self.style.bold(kind) + "  " + summary)
-        order = {"fail": 0, "warn": 1, "pass": 2}
-        ordered = sorted(checks, key=lambda c: order.get(c["status"], 1))
+        ordered = om.ordered_checks(checks)
         id_w = min(30, max(max(ot.visible_width(c["id"]) for c in checks),
                            max(ot.visible_width(c["subject"] or "") for c in checks), 12))
         finding_w = self.width - len(INDENT) - 4 - id_w - 10
@@ -575,15 +574,7 @@ class CallbackModule(OnboardingEvents, CallbackBase):
             self._wrapped("Report: %s%s" % (_rel(main), (" (also %s)" % others) if others else ""),
                           indent=INDENT + "        ", first=INDENT)
         overall = rec.overall()
-        failed = sum(1 for c in hosts.values() if c["result"] in ("failed", "unreachable"))
-        text = {
-            "failed": "FAILED on %d host%s" % (failed, "" if failed == 1 else "s"),
-            "unreachable": "FAILED: %d host%s unreachable" % (failed, "" if failed == 1 else "s"),
-            "pending": "ATTENDED STEP PENDING: %d step%s to do, nothing failed" % (len(pending), "" if len(pending) == 1 else "s"),
-            "changed": "DONE, with changes",
-            "ok": "DONE, nothing changed",
-            "skipped": "DONE, nothing to do",
-        }.get(overall, overall.upper())
+        text = om.headline(overall, hosts, rec.checks, len(pending))
         took = ot.duration(rec.clock() - rec.started)
         self._out(INDENT + self.style.status("RESULT: " + text, overall) + "   (%s)" % took)
 

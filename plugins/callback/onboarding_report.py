@@ -49,6 +49,7 @@ class CallbackModule(OnboardingEvents, CallbackBase):
 
     def v2_playbook_on_start(self, playbook):
         self._ev_playbook(playbook)
+        self._ev_reserve_report_dir(bool(self.get_option("report_formats")), self.get_option("report_dir"))
 
     def v2_playbook_on_play_start(self, play):
         self._ev_play_start(play)

@@ -35,6 +35,8 @@ except ImportError:  # pragma: no cover
     Origin = VaultedValue = None
 
 ATTENDED_ROLE = "attended_step"
+#: the run's report directory, exported at the start of the run (see _ev_reserve_report_dir)
+RUN_REPORT_DIR_ENV = "EMS_RUN_REPORT_DIR"
 QUIET_ACTIONS = frozenset((
     "meta", "ansible.builtin.meta", "ansible.legacy.meta",
     "include_role", "ansible.builtin.include_role", "include_tasks", "ansible.builtin.include_tasks",
@@ -217,6 +219,12 @@ class OnboardingEvents:
             except Exception:  # pylint: disable=broad-except  # masking is best effort per host
                 continue
             self._ev_walk(all_vars, redactor, seen, 0)
+            # the same variables name the customer for the report's title (inventory variable
+            # ems_customer, a plain string; the first host that has one)
+            customer = all_vars.get("ems_customer")
+            if "customer" not in self.recorder.meta and isinstance(customer, str) and customer.strip() \
+                    and "{{" not in customer:
+                self.recorder.meta["customer"] = redactor.text(customer.strip())
 
     def _ev_scan_vault_file(self, path, loader):
         if path in self._ev_scanned_files or loader is None:
@@ -269,13 +277,29 @@ class OnboardingEvents:
                 self._ev_walk(value, redactor, seen, depth + 1)
 
     # -- report -----------------------------------------------------------------------------
+    def _ev_reserve_report_dir(self, enabled, base_dir):
+        """At the start of the run: create the run's report directory (base_dir/<run id>) and
+        export it as EMS_RUN_REPORT_DIR, so files that tasks write for the report (the directory
+        readiness CSV/JSON: its role's default output_dir) land inside it and the report can link
+        them relatively. Worker processes are forked per task and inherit the variable."""
+        if not enabled or self._ev_report_dir:
+            return
+        try:
+            self._ev_report_dir = ow.report_directory(to_text(base_dir), om.run_id(self.recorder.started))
+        except OSError as err:
+            self._display.warning("ems.enable onboarding report directory not created in %s: %s" % (base_dir, err))
+            return
+        os.environ[RUN_REPORT_DIR_ENV] = os.path.abspath(self._ev_report_dir)
+
     def _ev_write_reports(self, enabled, base_dir, formats):
         """Write the report files once; returns {format: path} (empty when disabled or failed)."""
         model = self.recorder.finish()
         if not enabled or not formats:
             return {}
         try:
-            directory = ow.report_directory(to_text(base_dir), model["run"]["id"])
+            directory = self._ev_report_dir
+            if not directory or not os.path.isdir(directory):
+                directory = ow.report_directory(to_text(base_dir), model["run"]["id"])
             self._ev_report_dir = directory
             model["run"]["report_dir"] = _relative(directory)
             self._ev_written = ow.write_reports(model, directory, formats)

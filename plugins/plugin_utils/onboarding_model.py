@@ -16,6 +16,9 @@ What a task result may carry (the contract for the collection's modules and role
 - ``forests``: the forest facts of ems.enable.ad_forest_info -> the report's environment section.
 - ``ems_facts``: {label: value} -> environment facts of that host (e.g. a detected product version).
 - ``ems_attended_step``: the record of ems.enable.attended_step (see plugins/modules/attended_step.py).
+- ``reports``: {format: path} of files the task wrote on the controller (e.g. the directory
+  readiness CSV and JSON) -> the report's files section, linked relatively when they lie inside
+  the run's report directory (the callback exports that directory as EMS_RUN_REPORT_DIR).
 """
 
 from __future__ import annotations
@@ -45,6 +48,68 @@ def worst(statuses, default="ok"):
         if status in present:
             return status
     return default
+
+
+#: precondition and verify rows, worst first: the terminal's table and the reports list FAIL, then
+#: WARN, then PASS rows (stable within a verdict)
+CHECK_ORDER = {"fail": 0, "warn": 1, "pass": 2}
+
+
+def ordered_checks(checks):
+    return sorted(checks, key=lambda c: CHECK_ORDER.get(c["status"], 1))
+
+
+def check_counts(checks):
+    counts = {"fail": 0, "warn": 0, "pass": 0}
+    for check in checks:
+        counts[check["status"]] = counts.get(check["status"], 0) + 1
+    return counts
+
+
+def _plural(count, word):
+    return "%d %s%s" % (count, word, "" if count == 1 else "s")
+
+
+def headline(overall, hosts, checks, pending):
+    """The run's result in one line, the same on the terminal and at the top of the reports:
+    e.g. "DONE with 2 warnings, nothing changed", "FAILED on 1 host: 1 check failed, 2 warnings".
+    ``hosts``: host_summary(); ``checks``: every precondition and verify row; ``pending``: the
+    number of attended steps pending."""
+    counts = check_counts(checks)
+    failed_hosts = sum(1 for c in hosts.values() if c["result"] in ("failed", "unreachable"))
+    notes = []
+    if counts["fail"]:
+        notes.append(_plural(counts["fail"], "check") + " failed")
+    if counts["warn"]:
+        notes.append(_plural(counts["warn"], "warning"))
+    if overall == "failed":
+        return "FAILED on %s%s" % (_plural(failed_hosts, "host"), (": " + ", ".join(notes)) if notes else "")
+    if overall == "unreachable":
+        return "FAILED: %s unreachable%s" % (_plural(failed_hosts, "host"), (", " + ", ".join(notes)) if notes else "")
+    warned = (" with " + _plural(counts["warn"], "warning")) if counts["warn"] else ""
+    if overall == "pending":
+        return "ATTENDED STEP PENDING%s: %s to do, nothing failed" % (warned, _plural(pending, "step"))
+    return "DONE%s, %s" % (warned, {"changed": "with changes", "ok": "nothing changed"}.get(overall, "nothing to do"))
+
+
+def report_title(model):
+    """'Onboarding report: <customer or inventory> - forests a, b' (the customer is the
+    inventory variable ems_customer; else the inventory's directory or file name)."""
+    run = model["run"]
+    who = run.get("customer")
+    if not who:
+        for source in run.get("inventory") or []:
+            source = str(source).rstrip("/")
+            base = source.rsplit("/", 1)[-1]
+            if base.rsplit(".", 1)[0] in ("hosts", "inventory") and "/" in source:
+                base = source.rsplit("/", 2)[-2]  # inventories/acme/hosts.yml -> acme
+            who = "inventory %s" % base
+            break
+    forests = [f["forest"] for f in (model.get("environment") or {}).get("forests") or []]
+    title = "Onboarding report: %s" % (who or "this run")
+    if forests:
+        title += " - forest%s %s" % ("" if len(forests) == 1 else "s", ", ".join(forests))
+    return title
 
 
 def utc_iso(ts):
@@ -221,6 +286,7 @@ class Recorder:
         self.changes = []
         self.attended = []
         self.warnings = []
+        self.files = []
         self.environment = {"forests": [], "hosts": {}}
         self.host_stats = {}
         self.pending_hosts = {}
@@ -305,6 +371,13 @@ class Recorder:
                     status = entry["status"] = "pending"
             for warning in _warnings(result):
                 self.warnings.append({"host": host, "task": task and task["name"], "msg": warning})
+            files = result.get("reports")
+            if isinstance(files, dict) and status not in ("failed", "unreachable", "skipped"):
+                for kind, path in sorted(files.items()):
+                    if isinstance(path, str) and path:
+                        self.files = [f for f in self.files if f["path"] != path]
+                        self.files.append({"host": host, "task": task and task["name"], "kind": str(kind),
+                                           "path": path})
         if status == "changed" and task:
             self.changes.append({"host": host, "phase": task["phase"], "component": task["component"],
                                  "role": task["role"], "task": task["name"], "msg": entry.get("msg")})
@@ -474,19 +547,25 @@ class Recorder:
             phases.append(dict(phase, roles=roles))
         finished = self.finished or self.clock()
         pending = [s for s in self.attended if s["status"] == "pending"]
+        hosts = self.host_summary()
+        overall = self.overall()
         model = {
             "schema": REPORT_SCHEMA,
             "run": dict(self.meta, id=run_id(self.started), started=utc_iso(self.started),
                         finished=utc_iso(finished), duration=round(finished - self.started, 3),
-                        playbooks=list(self.playbooks), result=self.overall()),
+                        playbooks=list(self.playbooks), result=overall,
+                        headline=headline(overall, hosts, self.checks, len(pending)),
+                        checks=check_counts(self.checks)),
             "environment": self.environment,
-            "checks": [c for c in self.checks if c["kind"] == "precondition"],
-            "verify": [c for c in self.checks if c["kind"] == "verify"],
+            # worst first, as on the terminal: every report format lists FAIL, WARN, then PASS rows
+            "checks": ordered_checks(c for c in self.checks if c["kind"] == "precondition"),
+            "verify": ordered_checks(c for c in self.checks if c["kind"] == "verify"),
             "changes": self.changes,
             "attended_steps": self.attended,
             "attended_pending": len(pending),
             "warnings": self.warnings,
-            "hosts": self.host_summary(),
+            "files": self.files,
+            "hosts": hosts,
             "components": self.component_summary(),
             "phases": phases,
         }

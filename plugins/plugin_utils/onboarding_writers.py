@@ -16,6 +16,8 @@ import re
 import tempfile
 import xml.etree.ElementTree as ET
 
+from ansible_collections.ems.enable.plugins.plugin_utils import onboarding_model as om
+
 FORMATS = ("md", "html", "json", "junit")
 FILE_NAMES = {"md": "report.md", "html": "report.html", "json": "report.json", "junit": "junit.xml"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\x1b\[[0-9;]*[A-Za-z]")
@@ -43,8 +45,11 @@ def report_directory(base, run_id):
 
 
 def write_reports(model, directory, formats=FORMATS):
-    """Write the requested formats into ``directory``; returns {format: path}."""
+    """Write the requested formats into ``directory``; returns {format: path}. Files of the run that
+    lie inside ``directory`` (model["files"]) get ``href``, their path relative to it: the reports
+    link them so, and never link outside their folder."""
     writers = {"md": to_markdown, "html": to_html, "json": to_json, "junit": to_junit}
+    model = dict(model, files=[_with_href(f, directory) for f in model.get("files") or []])
     written = {}
     for fmt in formats:
         if fmt not in writers:
@@ -66,6 +71,16 @@ def _atomic_write(path, text):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _with_href(entry, directory):
+    entry = dict(entry)
+    entry.pop("href", None)
+    base = os.path.realpath(directory)
+    path = os.path.realpath(os.path.join(base, entry["path"]))
+    if path.startswith(base + os.sep):
+        entry["href"] = os.path.relpath(path, base).replace(os.sep, "/")
+    return entry
 
 
 def _fmt_duration(seconds):
@@ -92,14 +107,18 @@ def _join(value):
 
 def _run_facts(model):
     run = model["run"]
+    counts = run.get("checks") or {}
     facts = [
-        ("Result", RESULT_LABELS.get(run.get("result"), str(run.get("result")).upper())),
+        ("Result", run.get("headline") or RESULT_LABELS.get(run.get("result"), str(run.get("result")).upper())),
+        ("Checks", "%d FAIL, %d WARN, %d PASS" % (counts.get("fail", 0), counts.get("warn", 0), counts.get("pass", 0))),
+        ("Run", run.get("id")),
         ("Playbooks", _join(run.get("playbooks"))),
         ("Started", run.get("started")),
         ("Finished", run.get("finished")),
         ("Duration", _fmt_duration(run.get("duration"))),
     ]
-    for key, label in (("check_mode", "Check mode"), ("inventory", "Inventory"), ("limit", "Limit"),
+    for key, label in (("customer", "Customer"), ("check_mode", "Check mode"), ("inventory", "Inventory"),
+                       ("limit", "Limit"),
                        ("tags", "Tags"), ("controller", "Controller"), ("user", "Run by"),
                        ("ansible_version", "ansible-core"), ("collection_version", "ems.enable")):
         if run.get(key) not in (None, "", []):
@@ -139,9 +158,15 @@ def _md_table(header, rows):
     return out
 
 
+def _files_rows(model):
+    """(kind, host, task, href or None, path) of every file the run wrote for the report."""
+    return [(f["kind"], f["host"], f.get("task") or "", f.get("href"), f["path"]) for f in model.get("files") or []]
+
+
 def to_markdown(model):
     run = model["run"]
-    out = ["# Onboarding report %s" % run["id"], ""]
+    out = ["# %s" % _md(om.report_title(model)), "",
+           "**%s**" % _md(run.get("headline") or RESULT_LABELS.get(run.get("result"), "")), ""]
     out += _md_table(["", ""], list(_run_facts(model)))
     out.append("")
 
@@ -203,6 +228,15 @@ def to_markdown(model):
             out.append("None in this run.")
         out.append("")
 
+    files = _files_rows(model)
+    if files:
+        out += ["## Files of this run", ""]
+        out += ["| file | host | task |", "|---|---|---|"]
+        for kind, host, task, href, path in files:
+            name = "[%s](%s)" % (_md(href), href.replace(" ", "%20").replace(")", "%29")) if href else _md(path)
+            out.append("| %s (%s) | %s | %s |" % (name, _md(kind), _md(host), _md(task)))
+        out.append("")
+
     out += ["## What changed where", ""]
     if model["changes"]:
         out += _md_table(["host", "component", "task", "detail"],
@@ -247,7 +281,7 @@ font-size:.85rem;white-space:nowrap}
 .s-fail,.s-failed,.s-unreachable{background:#c62828}.s-pending{background:#7b1fa2}.s-skipped{background:#0b6e8a}
 .step{border:3px double #7b1fa2;padding:.4rem 1rem;margin:1rem 0;page-break-inside:avoid}
 .step h3{margin:.4rem 0}.step ol li{margin:.2rem 0}
-.muted{color:#333}code{font-family:"DejaVu Sans Mono",Consolas,monospace;font-size:.9em}
+.headline{font-size:1.15rem;font-weight:bold;margin:.2rem 0 .8rem}.muted{color:#333}code{font-family:"DejaVu Sans Mono",Consolas,monospace;font-size:.9em}
 @media print{body{margin:0;max-width:none}.badge{border:1px solid #000;color:#000;background:none}}
 """
 
@@ -286,8 +320,9 @@ def to_html(model):
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>Onboarding report %s</title>" % _h(run["id"]), "<style>%s</style>" % _CSS, "</head><body>",
-        "<h1>Onboarding report %s %s</h1>" % (_h(run["id"]), _badge(result, RESULT_LABELS.get(result))),
+        "<title>%s</title>" % _h(om.report_title(model)), "<style>%s</style>" % _CSS, "</head><body>",
+        "<h1>%s</h1>" % _h(om.report_title(model)),
+        '<p class="headline">%s %s</p>' % (_badge(result, RESULT_LABELS.get(result)), _h(run.get("headline") or "")),
         '<table class="facts">' + "".join("<tr><th>%s</th><td>%s</td></tr>" % (_h(k), _h(v))
                                           for k, v in _run_facts(model)) + "</table>",
         "<h2>Summary</h2><h3>Hosts</h3>",
@@ -352,6 +387,14 @@ def to_html(model):
                  for c in checks]))
         else:
             parts.append("<p>None in this run.</p>")
+
+    files = _files_rows(model)
+    if files:
+        parts.append('<h2 id="files">Files of this run</h2>')
+        parts.append(_html_table(
+            ["file", "host", "task"],
+            [(_raw('<a href="%s">%s</a>' % (html.escape(href, quote=True), _h(href)) if href else _h(path)), host, task)
+             for _kind, host, task, href, path in files]))
 
     parts.append("<h2>What changed where</h2>")
     if model["changes"]:

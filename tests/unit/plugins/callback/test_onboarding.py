@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import xml.etree.ElementTree as ET
 
@@ -205,7 +206,8 @@ def test_recorder_verdicts():
     assert comps["assess"]["result"] == "ok"
     assert rec.overall() == "failed"
     model = rec.finish()
-    assert [c["status"] for c in model["checks"]] == ["pass", "warn", "fail"]
+    # recorded pass, warn, fail: the report lists them worst first, as the terminal does
+    assert [c["status"] for c in model["checks"]] == ["fail", "warn", "pass"]
     assert [c["kind"] for c in model["verify"]] == ["verify"]
     assert model["changes"] == [{"host": "sync01", "phase": "Enable core", "component": "aad_connect",
                                  "role": "aad_connect", "task": "Install the MSI", "msg": "installed"}]
@@ -273,6 +275,119 @@ def test_report_formats(tmp_path):
     md = open(written["md"], encoding="utf-8").read()
     assert "## Attended steps pending" in md and "2. Click &lt;Next&gt; & go \\| on" in md
     assert "| FAIL | rule2 | corp.example | message 2 | remedy 2 |" in md
+
+
+def _verdict_positions(text, pattern):
+    """Verdict words in order of appearance (pattern has one group: PASS, WARN or FAIL)."""
+    return [m.group(1).upper() for m in re.finditer(pattern, text)]
+
+
+def _worst_first(verdicts):
+    rank = {"FAIL": 0, "WARN": 1, "PASS": 2}
+    return [rank[v] for v in verdicts] == sorted(rank[v] for v in verdicts)
+
+
+def _mixed_run(tmp_path, readiness_inside=True):
+    """Checks recorded pass-first over two tasks, a file inside the run folder and one outside."""
+    rec = om.Recorder()
+    rec.meta = {"inventory": ["inventories/acme/hosts.yml"], "customer": "Contoso Ltd"}
+    rec.play("Assess | forests", "Assess", "assess", ["corp.example"])
+    rec.task("f", "Facts", None, "assess", "ems.enable.ad_forest_info")
+    rec.result("f", "corp.example", "ok", {"forests": [{"forest": "corp.example"}, {"forest": "partner.example"}]})
+    rec.task("t1", "Preconditions", None, "assess", "ems.enable.ad_preflight")
+    rec.result("t1", "corp.example", "ok", {"checks": _checks("pass", "pass", "warn")})
+    rec.task("t2", "Readiness", "directory_readiness", "assess", "ems.enable.directory_readiness")
+    base = tmp_path / "reports"
+    run_dir = ow.report_directory(str(base), om.run_id(rec.started))
+    inside = "%s/directory-readiness/directory-readiness-corp.example.csv" % run_dir
+    outside = str(tmp_path / "elsewhere" / "directory-readiness-corp.example.json")
+    rec.result("t2", "corp.example", "ok", {"checks": _checks("pass", "warn", "fail"),
+                                            "reports": {"csv": inside if readiness_inside else outside,
+                                                        "json": outside}})
+    rec.stats({"corp.example": {"ok": 3}})
+    model = rec.finish()
+    return model, run_dir, ow.write_reports(model, run_dir)
+
+
+def test_every_report_lists_fail_and_warn_rows_before_pass_rows(tmp_path):
+    model, _run_dir, written = _mixed_run(tmp_path)
+    assert _worst_first([c["status"].upper() for c in model["checks"]])
+    data = json.loads(open(written["json"], encoding="utf-8").read())
+    statuses = [c["status"].upper() for c in data["checks"]]
+    assert statuses[:2] == ["FAIL", "WARN"] and _worst_first(statuses), statuses
+    md = open(written["md"], encoding="utf-8").read()
+    md_rows = _verdict_positions(md.split("## Preconditions", 1)[1].split("## Verify", 1)[0],
+                                 r"(?m)^\| (PASS|WARN|FAIL) \|")
+    assert len(md_rows) == 6 and _worst_first(md_rows), md_rows
+    html = open(written["html"], encoding="utf-8").read()
+    section = html.split('id="preconditions"', 1)[1].split('id="verify"', 1)[0]
+    html_rows = _verdict_positions(section, r'class="badge s-(pass|warn|fail)"')
+    assert len(html_rows) == 6 and _worst_first(html_rows), html_rows
+
+
+def test_a_report_that_lists_pass_first_is_caught(tmp_path):
+    """The ordering check above can fail: a model written in recorded order is refused."""
+    model, run_dir, _written = _mixed_run(tmp_path)
+    unordered = dict(model, checks=sorted(model["checks"], key=lambda c: c["status"] != "pass"))
+    md = ow.to_markdown(unordered)
+    rows = _verdict_positions(md.split("## Preconditions", 1)[1].split("## Verify", 1)[0],
+                              r"(?m)^\| (PASS|WARN|FAIL) \|")
+    assert not _worst_first(rows)
+
+
+def test_reports_link_files_relatively_and_never_outside_their_folder(tmp_path):
+    _model, run_dir, written = _mixed_run(tmp_path)
+    for fmt in ("md", "html"):
+        text = open(written[fmt], encoding="utf-8").read()
+        links = re.findall(r'href="([^"]*)"', text) if fmt == "html" else re.findall(r"\]\(([^)]*)\)", text)
+        assert links == ["directory-readiness/directory-readiness-corp.example.csv"], (fmt, links)
+        for link in links:
+            assert not link.startswith(("/", "..")) and "://" not in link
+            target = os.path.normpath(os.path.join(run_dir, link))
+            assert target.startswith(run_dir + os.sep)
+        # the file outside the folder is named, as text, not linked
+        assert "elsewhere" in text
+    data = json.loads(open(written["json"], encoding="utf-8").read())
+    assert [f.get("href") for f in data["files"]] == ["directory-readiness/directory-readiness-corp.example.csv", None]
+
+
+def test_a_symlink_or_dotdot_path_out_of_the_folder_gets_no_link(tmp_path):
+    run_dir = tmp_path / "run"
+    (tmp_path / "outside").mkdir()
+    run_dir.mkdir()
+    (run_dir / "escape").symlink_to(tmp_path / "outside")
+    for path in (str(run_dir / "escape" / "x.csv"), str(run_dir / ".." / "outside" / "x.csv")):
+        assert "href" not in ow._with_href({"path": path, "kind": "csv", "host": "h"}, str(run_dir))
+    inside = ow._with_href({"path": str(run_dir / "a b.csv"), "kind": "csv", "host": "h"}, str(run_dir))
+    assert inside["href"] == "a b.csv"
+
+
+def test_report_title_and_headline_name_the_customer_forests_and_counts(tmp_path):
+    model, _run_dir, written = _mixed_run(tmp_path)
+    title = "Onboarding report: Contoso Ltd - forests corp.example, partner.example"
+    assert om.report_title(model) == title
+    assert model["run"]["headline"] == "FAILED on 1 host: 1 check failed, 2 warnings"
+    md = open(written["md"], encoding="utf-8").read()
+    assert md.startswith("# " + title + "\n\n**FAILED on 1 host: 1 check failed, 2 warnings**")
+    assert "| Checks | 1 FAIL, 2 WARN, 3 PASS |" in md
+    html = open(written["html"], encoding="utf-8").read()
+    assert "<title>%s</title>" % title in html and "<h1>%s</h1>" % title in html
+    # without ems_customer: the inventory's name
+    model["run"].pop("customer")
+    assert om.report_title(model).startswith("Onboarding report: inventory acme - forests")
+
+
+@pytest.mark.parametrize("overall, fail, warn, pending, expected", [
+    ("ok", 0, 2, 0, "DONE with 2 warnings, nothing changed"),
+    ("ok", 0, 0, 0, "DONE, nothing changed"),
+    ("changed", 0, 1, 0, "DONE with 1 warning, with changes"),
+    ("pending", 0, 0, 2, "ATTENDED STEP PENDING: 2 steps to do, nothing failed"),
+    ("failed", 2, 0, 0, "FAILED on 1 host: 2 checks failed"),
+])
+def test_headline(overall, fail, warn, pending, expected):
+    hosts = {"h": {"result": overall}}
+    checks = [{"status": "fail"}] * fail + [{"status": "warn"}] * warn + [{"status": "pass"}]
+    assert om.headline(overall, hosts, checks, pending) == expected
 
 
 # -- attended-step detection helpers -------------------------------------------------------------
