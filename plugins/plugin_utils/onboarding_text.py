@@ -159,7 +159,9 @@ def wrap(text, width, indent="", subsequent=None):
     """Wrap plain ``text`` into lines of at most ``width`` cells; keeps explicit newlines and the
     spaces inside a line (aligned values), drops spaces at a break.
 
-    Words longer than the line are cut (URLs, DNs, JSON), so no line is ever wider than ``width``.
+    Words longer than the line are cut (URLs, paths, DNs, JSON), so no line is ever wider than
+    ``width``: after a separator (``/``, ``\\``, ``,``, then ``-``, ``_``, ``.``) where one falls in
+    the line's last two thirds, so a path breaks between its parts, not inside a name.
     """
     subsequent = indent if subsequent is None else subsequent
     if visible_width(subsequent) > width // 2:  # a hanging indent wider than half the line: shorten it
@@ -203,6 +205,10 @@ def wrap(text, width, indent="", subsequent=None):
 _TOKENS = re.compile(r"\s+|\S+")
 
 
+#: where a word too long for a line may break, best first (after the character)
+_BREAK_AFTER = ("/\\", ",;", "-_.")
+
+
 def _cut(word, cells):
     out, used = [], 0
     for char in word:
@@ -211,7 +217,13 @@ def _cut(word, cells):
             break
         out.append(char)
         used += width
-    return "".join(out) or word[:1]
+    piece = "".join(out) or word[:1]
+    if len(piece) < len(word):  # the word goes on: prefer a separator to a cut inside a name
+        for separators in _BREAK_AFTER:
+            at = max(piece.rfind(c) for c in separators)
+            if at + 1 >= max(2, len(piece) // 3):
+                return piece[:at + 1]
+    return piece
 
 
 def table(rows, columns, width, style, indent="  "):

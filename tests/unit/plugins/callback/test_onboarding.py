@@ -46,6 +46,19 @@ def test_wrap_never_exceeds_width(text, width):
     assert "".join("".join(lines).split()) == "".join(("    " + text).split())
 
 
+@pytest.mark.parametrize("width", [40, 58, 70])
+def test_wrap_breaks_long_paths_between_their_parts(width):
+    path = "/src/reports/20261206T030433Z/directory-readiness/directory-readiness-corp.emslab.test.csv."
+    lines = ot.wrap("each value is in " + path, width)
+    assert all(ot.visible_width(line) <= width for line in lines)
+    assert "".join(line.strip() for line in lines).endswith(path)
+    pieces = [line for line in lines if "/" in line or "readiness" in line]
+    for line in pieces[:-1]:  # every cut inside the path is right after a separator
+        assert line.rstrip()[-1] in "/-_.", lines
+    # a path whose last part fits on a line is never split inside that part
+    assert any(line.strip().endswith("directory-readiness-corp.emslab.test.csv.") for line in lines) or width < 42
+
+
 def test_wrap_keeps_inner_spaces_and_newlines():
     assert ot.wrap("Tenant    contoso", 40) == ["Tenant    contoso"]
     assert ot.wrap("a\n\nb", 40) == ["a", "", "b"]
