@@ -501,7 +501,8 @@ def test_assess_output_fits_in_100_columns(assess_run):
 @pytest.mark.integration
 def test_assess_writes_the_four_reports(assess_run):
     proc, report, tmp = assess_run
-    assert sorted(p.name for p in report.iterdir()) == ["junit.xml", "report.html", "report.json", "report.md"]
+    assert sorted(p.name for p in report.iterdir()) == [
+        "directory-readiness", "junit.xml", "report.html", "report.json", "report.md"]
     assert str(report.name) in proc.stdout  # the summary says where the report is
 
     model = json.loads((report / "report.json").read_text())
@@ -526,9 +527,27 @@ def test_assess_writes_the_four_reports(assess_run):
                 if subject == forest and (check_id == "readiness" or check_id.startswith("readiness."))]
         assert rows and {c["status"] for c in rows} <= {"pass", "warn"}, (forest, rows)
         assert len(rows) == 1 or all(c["status"] == "warn" for c in rows), rows
-    readiness = tmp / "reports" / "directory-readiness"
-    assert sorted(p.name for p in readiness.iterdir()) == sorted(
-        "directory-readiness-%s.%s" % (f, ext) for f in forests for ext in ("csv", "json"))
+    # ... inside the run's own folder, linked relatively from the reports, nothing linked outside it
+    readiness = report / "directory-readiness"
+    expected = sorted("directory-readiness-%s.%s" % (f, ext) for f in forests for ext in ("csv", "json"))
+    assert sorted(p.name for p in readiness.iterdir()) == expected
+    assert not (tmp / "reports" / "directory-readiness").exists()
+    assert sorted(f["href"] for f in model["files"]) == ["directory-readiness/" + name for name in expected]
+    html_links = re.findall(r'href="([^"]*)"', (report / "report.html").read_text())
+    md_links = re.findall(r"\]\(([^)]*)\)", (report / "report.md").read_text())
+    for links in (html_links, md_links):
+        assert sorted(links) == ["directory-readiness/" + name for name in expected]
+        for link in links:
+            assert (report / link).resolve().is_file() and report.resolve() in (report / link).resolve().parents
+    # title, headline and counts at the top; FAIL and WARN rows before PASS rows
+    assert model["run"]["customer"] == "EMS lab (Samba AD)"
+    top = (report / "report.md").read_text().split("\n", 3)
+    assert top[0] == "# Onboarding report: EMS lab (Samba AD) - forests " + ", ".join(
+        f["forest"] for f in model["environment"]["forests"])
+    assert top[2].startswith("**FAILED on ") and "check" in top[2] and "warning" in top[2]
+    assert ("RESULT: " + model["run"]["headline"]) in proc.stdout
+    rank = {"fail": 0, "warn": 1, "pass": 2}
+    assert [rank[c["status"]] for c in model["checks"]] == sorted(rank[c["status"]] for c in model["checks"])
 
     junit = ET.parse(report / "junit.xml").getroot()
     suites = {s.get("name"): s for s in junit.findall("testsuite")}
