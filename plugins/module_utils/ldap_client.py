@@ -24,11 +24,14 @@ import socket
 import ssl
 import uuid
 
+from ansible_collections.ems.enable.plugins.module_utils.host_names import HostNameError, check_host, check_port
+
 try:
     import ldap
     import ldap.dn
     import ldap.filter
     import ldap.sasl
+    import ldapurl
     from ldap.controls import SimplePagedResultsControl
 
     HAS_LDAP = True
@@ -95,9 +98,16 @@ def check_requirements():
 def validate_params(params):
     """Input errors, found before any connection is made. Returns a list of warnings."""
     warnings = []
-    servers = [s.strip() for s in params.get("server") or [] if s and s.strip()]
+    try:
+        # one host per entry (a space, scheme, port or path would reach libldap as more URLs)
+        servers = [check_host(s, "server") for s in params.get("server") or []
+                   if not (isinstance(s, str) and not s.strip())]
+        check_port(params.get("port"), "port")
+    except HostNameError as err:
+        raise LdapError(str(err), kind="input") from None
     if not servers:
         raise LdapError("server: give at least one domain controller name.", kind="input")
+    params["server"] = servers
     transport, auth = params["transport"], params["auth"]
     if auth == "simple":
         if not params.get("username") or params.get("password") is None:
@@ -181,6 +191,7 @@ _STARTTLS_REQUEST = bytes.fromhex("301d02010177188016") + b"1.3.6.1.4.1.1466.200
 def probe(server, port, params):
     """Why a connection failed: ('resolve'|'connect'|'timeout'|'tls'|None, text). Read-only."""
     timeout = params.get("timeout") or 10
+    server = server[1:-1] if server.startswith("[") else server  # an IPv6 address as URLs write it
     try:
         sock = socket.create_connection((server, port), timeout=timeout)
     except socket.gaierror as exc:
@@ -306,7 +317,9 @@ def _initialize(server, port, params):
     """A connection object with timeouts and TLS settings; StartTLS done when asked. No bind yet."""
     transport = params["transport"]
     scheme = "ldaps" if transport == "ldaps" else "ldap"
-    conn = ldap.initialize("%s://%s:%d" % (scheme, server, port), bytes_mode=False)
+    # the URL from its parts (python-ldap's ldapurl), never by splicing strings: one host, one port
+    url = ldapurl.LDAPUrl(urlscheme=scheme, hostport="%s:%d" % (check_host(server), check_port(port))).initializeUrl()
+    conn = ldap.initialize(url, bytes_mode=False)
     conn.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
     conn.set_option(ldap.OPT_REFERRALS, 0)
     conn.set_option(ldap.OPT_NETWORK_TIMEOUT, params["timeout"])
@@ -346,7 +359,11 @@ def connect(params, server=None):
     once, so that one bad password is not tried against every DC (account lockout).
     """
     check_requirements()
-    servers = [server] if server else [s.strip() for s in params["server"] if s and s.strip()]
+    try:
+        servers = [check_host(name, "server") for name in ([server] if server else params["server"])
+                   if not (isinstance(name, str) and not name.strip())]
+    except HostNameError as err:
+        raise LdapError(str(err), kind="input") from None
     port = params.get("port") or DEFAULT_PORTS[params["transport"]]
     tried = []
     for name in servers:

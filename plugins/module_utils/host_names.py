@@ -1,0 +1,93 @@
+# Copyright (c) ems.enable contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Host names the collection turns into a URL or a connection, checked before any use.
+
+A server option holds exactly one host: a DNS name (RFC 1123 labels; international names are
+turned into their IDNA form), an IPv4 address or an IPv6 address (bare or in brackets). Never a
+scheme, a port, a path, user information, spaces or control characters: libldap, for one, reads a
+space as a list of URLs, so ``"dc1 ldap://other:389/"`` sent a simple bind to a second, cleartext
+server. One trailing dot (an absolute DNS name) is dropped, since certificates name hosts without it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_NOT_A_HOST = (
+    ("://", "a URL"),
+    ("/", "a path"),
+    ("@", "user information"),
+)
+
+
+class HostNameError(ValueError):
+    """A value that is not one host name; str() is one line naming the option and the remedy."""
+
+
+def _fail(option, value, why, remedy="Give one DNS name or IP address, e.g. dc1.corp.example.com."):
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    raise HostNameError("%s: %s is not a host name (%s). %s" % (option, shown, why, remedy))
+
+
+def check_host(value, option="server"):
+    """The host as it may be used in a URL or a connection (IDNA for international names, a bare
+    IPv6 address in brackets); raises HostNameError naming ``option``."""
+    if not isinstance(value, str):
+        _fail(option, value, "a %s, not a string" % type(value).__name__)
+    host = value.strip()
+    if not host:
+        _fail(option, value, "empty")
+    if any(ord(char) < 32 or ord(char) == 127 for char in host):
+        _fail(option, value, "it holds a control character")
+    if any(char.isspace() for char in host):
+        _fail(option, value, "it holds a space: one host per entry")
+    for marker, what in _NOT_A_HOST:
+        if marker in host:
+            _fail(option, value, "it looks like %s" % what,
+                  "Give the host alone; the scheme comes from transport, the port from port.")
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            return "[%s]" % ipaddress.IPv6Address(host[1:-1]).compressed
+        except ValueError:
+            _fail(option, value, "not an IPv6 address in brackets")
+    if ":" in host:
+        try:
+            return "[%s]" % ipaddress.IPv6Address(host).compressed
+        except ValueError:
+            _fail(option, value, "a port or a malformed IPv6 address",
+                  "Give the host alone and the port in the port option.")
+    try:
+        return str(ipaddress.IPv4Address(host))
+    except ValueError:
+        pass
+    name = host[:-1] if host.endswith(".") else host
+    labels = []
+    for label in name.split("."):
+        if not label:
+            _fail(option, value, "an empty label (two dots in a row, or a leading dot)")
+        if not label.isascii():
+            try:
+                label = label.encode("idna").decode("ascii")  # international names: their IDNA form
+            except UnicodeError:
+                _fail(option, value, "label %r cannot be written in IDNA" % label)
+        if not _LABEL.match(label):
+            _fail(option, value, "label %r: only letters, digits and inner hyphens, 1-63 characters" % label)
+        labels.append(label)
+    ascii_name = ".".join(labels)
+    if len(ascii_name) > 253:
+        _fail(option, value, "longer than 253 characters")
+    if labels[-1].isdigit():
+        _fail(option, value, "neither a DNS name nor an IPv4 address")
+    return ascii_name.lower()
+
+
+def check_port(value, option="port"):
+    """A TCP port, 1-65535 (None: the caller's default); raises HostNameError naming ``option``."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise HostNameError("%s: %r is not a TCP port. Give a number from 1 to 65535, or leave it unset "
+                            "for the transport's default." % (option, value))
+    return value
