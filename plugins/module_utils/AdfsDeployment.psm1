@@ -71,12 +71,12 @@ Function Get-EmsMachineCertificate {
     # Certificate provider (Cert: drive): https://learn.microsoft.com/powershell/module/microsoft.powershell.security/about/about_certificate_provider
     $cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$Thumbprint" -ErrorAction SilentlyContinue
     if (-not $cert) {
-        $Module.FailJson(("{0}: certificate {1} is not in Cert:\LocalMachine\My. Remedy: import the PFX " +
-                "first (the role's certificate phase, ansible.windows.win_certificate_store).") -f $env:COMPUTERNAME, $Thumbprint)
+        $Module.FailJson((("{0}: certificate {1} is not in Cert:\LocalMachine\My. Remedy: import the PFX " +
+                "first (the role's certificate phase, ansible.windows.win_certificate_store).") -f $env:COMPUTERNAME, $Thumbprint))
     }
     if (-not $cert.HasPrivateKey) {
-        $Module.FailJson(("{0}: certificate {1} in Cert:\LocalMachine\My has no private key. Remedy: import " +
-                "it again from the PFX with its key.") -f $env:COMPUTERNAME, $Thumbprint)
+        $Module.FailJson((("{0}: certificate {1} in Cert:\LocalMachine\My has no private key. Remedy: import " +
+                "it again from the PFX with its key.") -f $env:COMPUTERNAME, $Thumbprint))
     }
     return $cert
 }
@@ -279,20 +279,20 @@ Function Initialize-EmsServerModule {
     }
     if (-not $State.feature_installed -and $Module.CheckMode) {
         # Check mode on a fresh host: the role would have installed the role service first.
-        $Module.Warn(("{0}: the {1} role service is not installed (yet): in check mode this host is reported as " +
-                "to be configured.") -f $env:COMPUTERNAME, $FeatureName)
+        $Module.Warn((("{0}: the {1} role service is not installed (yet): in check mode this host is reported as " +
+                "to be configured.") -f $env:COMPUTERNAME, $FeatureName))
         $Module.Result.changed = $true
         $Module.ExitJson()
     }
     if (-not $State.feature_installed) {
-        $Module.FailJson(("{0}: the {1} role service is not installed. Remedy: {2}") -f $env:COMPUTERNAME,
-            $FeatureName, $MissingRemedy)
+        $Module.FailJson((("{0}: the {1} role service is not installed. Remedy: {2}") -f $env:COMPUTERNAME,
+            $FeatureName, $MissingRemedy))
     }
     if ($FederationServiceName -and $State.configured -and $State.federation_service_name -ine $FederationServiceName) {
-        $Module.FailJson(("{0}: already configured for federation service {1}, not {2}. Remedy: use a host " +
+        $Module.FailJson((("{0}: already configured for federation service {1}, not {2}. Remedy: use a host " +
                 "that is not configured, or remove the role service from this one ({3}) if it really must serve {2}.") -f
             $env:COMPUTERNAME, $State.federation_service_name, $FederationServiceName,
-            "Uninstall-WindowsFeature $FeatureName")
+            "Uninstall-WindowsFeature $FeatureName"))
     }
 }
 

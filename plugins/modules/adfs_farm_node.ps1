@@ -48,8 +48,8 @@ $module.Result.reboot_required = $false
 $module.Result.federation_service_name = $fsName
 
 if ($primary -and (Test-EmsSameHost -A $primary -B $env:COMPUTERNAME)) {
-    $module.FailJson(("{0}: primary_computer_name {1} is this host; a farm node joins another primary. Remedy: " +
-            "configure the primary with ems.enable.adfs_farm.") -f $env:COMPUTERNAME, $primary)
+    $module.FailJson((("{0}: primary_computer_name {1} is this host; a farm node joins another primary. Remedy: " +
+            "configure the primary with ems.enable.adfs_farm.") -f $env:COMPUTERNAME, $primary))
 }
 
 $state = Get-EmsAdfsServerState
@@ -60,17 +60,17 @@ Initialize-EmsServerModule -Module $module -State $state -FeatureName ADFS-Feder
 
 if ($state.configured) {
     if ($state.sync_role -eq 'PrimaryComputer') {
-        $module.FailJson(("{0}: is the primary server of the WID farm of {1}, so it cannot join it as a node of {2}. " +
+        $module.FailJson((("{0}: is the primary server of the WID farm of {1}, so it cannot join it as a node of {2}. " +
                 "Remedy: make {0} the role's adfs_primary_host, or promote {2} first (Set-AdfsSyncProperties " +
-                "-Role PrimaryComputer on it, -Role SecondaryComputer here).") -f $env:COMPUTERNAME, $fsName, $primary)
+                "-Role PrimaryComputer on it, -Role SecondaryComputer here).") -f $env:COMPUTERNAME, $fsName, $primary))
     }
     if ($primary -and $state.primary_computer_name -and -not (Test-EmsSameHost -A $primary -B $state.primary_computer_name)) {
-        $module.Warn(("{0}: synchronizes from {1}, not {2}. Nothing changed; Set-AdfsSyncProperties " +
-                "-PrimaryComputerName changes it.") -f $env:COMPUTERNAME, $state.primary_computer_name, $primary)
+        $module.Warn((("{0}: synchronizes from {1}, not {2}. Nothing changed; Set-AdfsSyncProperties " +
+                "-PrimaryComputerName changes it.") -f $env:COMPUTERNAME, $state.primary_computer_name, $primary))
     }
     if ($state.ssl_certificate_thumbprints -and ($state.ssl_certificate_thumbprints -notcontains $thumbprint)) {
-        $module.Warn(("{0}: AD FS serves certificate(s) {1}, not {2}; this module does not replace it.") -f
-            $env:COMPUTERNAME, ($state.ssl_certificate_thumbprints -join ', '), $thumbprint)
+        $module.Warn((("{0}: AD FS serves certificate(s) {1}, not {2}; this module does not replace it.") -f
+            $env:COMPUTERNAME, ($state.ssl_certificate_thumbprints -join ', '), $thumbprint))
     }
     if ($module.DiffMode) {
         $module.Diff.after = $module.Diff.before
