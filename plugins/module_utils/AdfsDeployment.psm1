@@ -81,6 +81,26 @@ Function Get-EmsMachineCertificate {
     return $cert
 }
 
+Function Get-EmsBindingThumbprint {
+    <#
+    .SYNOPSIS
+    The sorted, unique thumbprints (CertificateHash) of SSL binding objects; objects without the property
+    are skipped (their cmdlets' output types are not documented, and StrictMode throws on a missing one).
+    #>
+    [CmdletBinding()]
+    param ([object[]]$Binding)
+    $thumbprints = @()
+    foreach ($item in @($Binding)) {
+        if ($null -ne $item -and $item.PSObject.Properties.Name -contains 'CertificateHash') {
+            $value = ConvertTo-EmsThumbprint -Value ([string]$item.CertificateHash)
+            if ($value) {
+                $thumbprints += $value
+            }
+        }
+    }
+    return , @($thumbprints | Sort-Object -Unique)
+}
+
 Function Test-EmsSameHost {
     <# Two host names name the same computer (FQDN or short name, any case). #>
     [CmdletBinding()]
@@ -154,8 +174,7 @@ Function Get-EmsAdfsServerState {
     }
     # Get-AdfsSslCertificate (HostName, PortNumber, CertificateHash):
     # https://learn.microsoft.com/powershell/module/adfs/get-adfssslcertificate
-    $state.ssl_certificate_thumbprints = @(Get-AdfsSslCertificate -ErrorAction SilentlyContinue |
-            ForEach-Object { ConvertTo-EmsThumbprint -Value ([string]$_.CertificateHash) } | Sort-Object -Unique)
+    $state.ssl_certificate_thumbprints = Get-EmsBindingThumbprint -Binding @(Get-AdfsSslCertificate -ErrorAction SilentlyContinue)
     # Get-CimInstance Win32_Service (StartName = the account adfssrv runs as):
     # https://learn.microsoft.com/powershell/module/cimcmdlets/get-ciminstance
     # https://learn.microsoft.com/windows/win32/cimwin32prov/win32-service
@@ -172,9 +191,18 @@ Function Get-EmsAdfsServerState {
                 $state.farm_behavior_level = $farm.CurrentFarmBehavior
             }
             if ($farm.PSObject.Properties.Name -contains 'FarmNodes') {
-                $state.farm_nodes = @($farm.FarmNodes | ForEach-Object {
-                        if ($_.PSObject.Properties.Name -contains 'FQDN') { [string]$_.FQDN } else { [string]$_ }
-                    })
+                # foreach over @(...): a $null FarmNodes gives no node (piped into ForEach-Object it gave '').
+                $nodes = @()
+                foreach ($node in @($farm.FarmNodes)) {
+                    if ($null -eq $node) {
+                        continue
+                    }
+                    $fqdn = $(if ($node.PSObject.Properties.Name -contains 'FQDN') { [string]$node.FQDN } else { [string]$node })
+                    if ($fqdn) {
+                        $nodes += $fqdn
+                    }
+                }
+                $state.farm_nodes = $nodes
             }
         }
     }
@@ -212,11 +240,20 @@ Function Get-EmsProxyState {
     if ($state.adfs_url) {
         $state.federation_service_name = ([System.Uri]$state.adfs_url).Host
     }
-    $state.connected_servers = @($config.ConnectedServersName | ForEach-Object { [string]$_ })
+    $servers = @()
+    if ($config.PSObject.Properties.Name -contains 'ConnectedServersName') {
+        foreach ($server in @($config.ConnectedServersName)) {
+            if ($null -ne $server -and [string]$server) {
+                $servers += [string]$server
+            }
+        }
+    }
+    $state.connected_servers = $servers
     # Get-WebApplicationProxySslCertificate (binding of the federation server proxy certificate):
     # https://learn.microsoft.com/powershell/module/webapplicationproxy/get-webapplicationproxysslcertificate
-    $state.ssl_certificate_thumbprints = @(Get-WebApplicationProxySslCertificate -ErrorAction SilentlyContinue |
-            ForEach-Object { ConvertTo-EmsThumbprint -Value ([string]$_.CertificateHash) } | Sort-Object -Unique)
+    # Its Learn page types the output only as "Object": Get-EmsBindingThumbprint reads CertificateHash only
+    # where the object has it (Set-StrictMode 2.0 throws on a missing property).
+    $state.ssl_certificate_thumbprints = Get-EmsBindingThumbprint -Binding @(Get-WebApplicationProxySslCertificate -ErrorAction SilentlyContinue)
     return $state
 }
 
@@ -298,7 +335,7 @@ Function Initialize-EmsServerModule {
 
 $exportMembers = @{
     Function = 'Get-EmsAdfsConfigurationStatus', 'ConvertTo-EmsThumbprint', 'New-EmsCredential',
-    'Get-EmsMachineCertificate', 'Test-EmsSameHost', 'Get-EmsAdfsServerState', 'Get-EmsProxyState',
+    'Get-EmsMachineCertificate', 'Get-EmsBindingThumbprint', 'Test-EmsSameHost', 'Get-EmsAdfsServerState', 'Get-EmsProxyState',
     'Assert-EmsDeploymentResult', 'Initialize-EmsServerModule'
 }
 Export-ModuleMember @exportMembers
