@@ -101,6 +101,19 @@ Function Get-EmsBindingThumbprint {
     return , @($thumbprints | Sort-Object -Unique)
 }
 
+Function ConvertTo-EmsDatabaseKind {
+    <# 'wid' or 'sql' from an AD FS configuration database connection string, $null when empty. #>
+    [CmdletBinding()]
+    param ([string]$ConnectionString)
+    if (-not $ConnectionString) {
+        return $null
+    }
+    if ($ConnectionString -match 'MICROSOFT##WID|##SSEE') {
+        return 'wid'
+    }
+    return 'sql'
+}
+
 Function Test-EmsSameHost {
     <# Two host names name the same computer (FQDN or short name, any case). #>
     [CmdletBinding()]
@@ -124,7 +137,7 @@ Function Get-EmsAdfsServerState {
     secondary, with which service account, certificate and farm nodes. Read-only.
     #>
     [CmdletBinding()]
-    param ()
+    param ([int]$ServiceTimeoutSeconds = 300)
     $state = @{
         feature_installed = $false
         configured = $false
@@ -138,6 +151,7 @@ Function Get-EmsAdfsServerState {
         farm_behavior_level = $null
         farm_nodes = @()
         idp_initiated_signon_page = $null
+        configuration_database = $null
     }
     # Get-Command: https://learn.microsoft.com/powershell/module/microsoft.powershell.core/get-command
     # The ADFS module (Install-AdfsFarm) comes with the ADFS-Federation role service.
@@ -149,6 +163,9 @@ Function Get-EmsAdfsServerState {
         return $state
     }
     $state.configured = $true
+    # adfssrv starts "Automatic (Delayed Start)": right after a boot (or the configuration) the AD FS cmdlets
+    # throw until it runs, so wait for it first, bounded (Wait-EmsAdfsService).
+    $null = Wait-EmsAdfsService -TimeoutSeconds $ServiceTimeoutSeconds
     # Get-AdfsProperties (HostName = federation service name, DisplayName, EnableIdpInitiatedSignonPage):
     # https://learn.microsoft.com/powershell/module/adfs/get-adfsproperties
     $properties = Get-AdfsProperties -ErrorAction Stop
@@ -171,6 +188,14 @@ Function Get-EmsAdfsServerState {
         if ($names -contains 'PrimaryComputerPort') {
             $state.primary_computer_port = $sync.PrimaryComputerPort
         }
+    }
+    # WID or SQL: the AD FS WMI provider's SecurityTokenService.ConfigurationDatabaseConnectionString (the value
+    # Microsoft's AD FS articles read to tell the two apart); WID's connection string names its named pipe
+    # (MICROSOFT##WID, ##SSEE on 2008). "One database type per farm": https://learn.microsoft.com/windows-server/identity/ad-fs/technical-reference/the-role-of-the-ad-fs-configuration-database
+    $sts = Get-CimInstance -Namespace 'root/ADFS' -ClassName SecurityTokenService -ErrorAction SilentlyContinue |
+        Select-Object -First 1
+    if ($sts -and $sts.PSObject.Properties.Name -contains 'ConfigurationDatabaseConnectionString') {
+        $state.configuration_database = ConvertTo-EmsDatabaseKind -ConnectionString ([string]$sts.ConfigurationDatabaseConnectionString)
     }
     # Get-AdfsSslCertificate (HostName, PortNumber, CertificateHash):
     # https://learn.microsoft.com/powershell/module/adfs/get-adfssslcertificate
@@ -207,6 +232,62 @@ Function Get-EmsAdfsServerState {
         }
     }
     return $state
+}
+
+Function Wait-EmsAdfsService {
+    <#
+    .SYNOPSIS
+    Wait until the AD FS service (adfssrv) runs, at most TimeoutSeconds; starts it when it is stopped.
+    Returns whether it runs. Never throws: the caller's AD FS cmdlet then fails with its own message.
+    .DESCRIPTION
+    adfssrv is set to Automatic (Delayed Start), so it starts about two minutes after a boot.
+    Get-Service / Start-Service: https://learn.microsoft.com/powershell/module/microsoft.powershell.management/get-service
+    ServiceController.WaitForStatus: https://learn.microsoft.com/dotnet/api/system.serviceprocess.servicecontroller.waitforstatus
+    #>
+    [CmdletBinding()]
+    param ([int]$TimeoutSeconds = 300)
+    $service = Get-Service -Name adfssrv -ErrorAction SilentlyContinue
+    if ($null -eq $service) {
+        return $false
+    }
+    if ($service.Status -eq 'Running') {
+        return $true
+    }
+    if ($service.Status -eq 'Stopped') {
+        Start-Service -Name adfssrv -ErrorAction SilentlyContinue
+    }
+    try {
+        $service.WaitForStatus('Running', [TimeSpan]::FromSeconds($TimeoutSeconds))
+    }
+    catch {
+        return $false
+    }
+    return $true
+}
+
+Function Get-EmsStateAfterChange {
+    <#
+    .SYNOPSIS
+    The server state read after Install-AdfsFarm / Add-AdfsFarmNode / Install-WebApplicationProxy, for the
+    result only: a failure to read it is a warning, so reboot_required and changed (already set by the
+    caller) reach the controller and the role reboots (as AdfsDsc, which only reports after a change).
+    #>
+    [CmdletBinding()]
+    param (
+        [Parameter(Mandatory = $true)]$Module,
+        [Parameter(Mandatory = $true)][ValidateSet('FederationServer', 'Proxy')][string]$Role
+    )
+    try {
+        if ($Role -eq 'Proxy') {
+            return Get-EmsProxyState
+        }
+        return Get-EmsAdfsServerState -ServiceTimeoutSeconds 120
+    }
+    catch {
+        $Module.Warn(("{0}: configured, but reading the new state failed ({1}); it is read again after the reboot." -f
+                $env:COMPUTERNAME, $_.Exception.Message))
+        return $Module.Result.state
+    }
 }
 
 Function Get-EmsProxyState {
@@ -335,7 +416,7 @@ Function Initialize-EmsServerModule {
 
 $exportMembers = @{
     Function = 'Get-EmsAdfsConfigurationStatus', 'ConvertTo-EmsThumbprint', 'New-EmsCredential',
-    'Get-EmsMachineCertificate', 'Get-EmsBindingThumbprint', 'Test-EmsSameHost', 'Get-EmsAdfsServerState', 'Get-EmsProxyState',
-    'Assert-EmsDeploymentResult', 'Initialize-EmsServerModule'
+    'Get-EmsMachineCertificate', 'Get-EmsBindingThumbprint', 'ConvertTo-EmsDatabaseKind', 'Test-EmsSameHost', 'Get-EmsAdfsServerState', 'Get-EmsProxyState',
+    'Assert-EmsDeploymentResult', 'Initialize-EmsServerModule', 'Wait-EmsAdfsService', 'Get-EmsStateAfterChange'
 }
 Export-ModuleMember @exportMembers

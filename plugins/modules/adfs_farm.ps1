@@ -133,5 +133,5 @@ Assert-EmsDeploymentResult -Module $module -Result $result -What 'Install-AdfsFa
     -Remedy "read the AD FS/Admin event log on $env:COMPUTERNAME, fix the cause, run again (the host stays unconfigured)."
 
 $module.Result.reboot_required = $true
-$module.Result.state = Get-EmsAdfsServerState
+$module.Result.state = Get-EmsStateAfterChange -Module $module -Role FederationServer
 $module.ExitJson()

@@ -59,7 +59,9 @@ Initialize-EmsServerModule -Module $module -State $state -FeatureName ADFS-Feder
     -FederationServiceName $fsName
 
 if ($state.configured) {
-    if ($state.sync_role -eq 'PrimaryComputer') {
+    # The WID sync Role (Get-AdfsSyncProperties) is documented for WID farms only; on a SQL farm every node
+    # shares the database, so a SQL farm's node is never refused for its Role.
+    if ($state.sync_role -eq 'PrimaryComputer' -and $state.configuration_database -eq 'wid') {
         $module.FailJson((("{0}: is the primary server of the WID farm of {1}, so it cannot join it as a node of {2}. " +
                 "Remedy: make {0} the role's adfs_primary_host, or promote {2} first (Set-AdfsSyncProperties " +
                 "-Role PrimaryComputer on it, -Role SecondaryComputer here).") -f $env:COMPUTERNAME, $fsName, $primary))
@@ -149,5 +151,5 @@ Assert-EmsDeploymentResult -Module $module -Result $result -What 'Add-AdfsFarmNo
     -Remedy "read the AD FS/Admin event log on $env:COMPUTERNAME, fix the cause, run again (the host stays unconfigured)."
 
 $module.Result.reboot_required = $true
-$module.Result.state = Get-EmsAdfsServerState
+$module.Result.state = Get-EmsStateAfterChange -Module $module -Role FederationServer
 $module.ExitJson()

@@ -106,5 +106,5 @@ catch {
 Assert-EmsDeploymentResult -Module $module -Result $result -What 'Install-WebApplicationProxy' `
     -Remedy "read the 'AD FS/Admin' and 'Microsoft-Windows-WebApplicationProxy/Admin' event logs on $env:COMPUTERNAME."
 
-$module.Result.state = Get-EmsProxyState
+$module.Result.state = Get-EmsStateAfterChange -Module $module -Role Proxy
 $module.ExitJson()
