@@ -49,7 +49,9 @@ class Module:
 
 def _result_paths(source: bytes, tree) -> tuple[set[str], set[str]]:
     """Top-level keys set through '<var>.Result.<key>', and every name that can be a nested key."""
-    text = lambda n: source[n.start_byte:n.end_byte].decode("utf-8", "replace")  # noqa: E731
+    def text(node) -> str:
+        return source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
     top, nested = set(), set()
     for node in walk(tree.root_node):
         if node.type == "member_access":
@@ -165,7 +167,7 @@ def _entry_children(entry) -> dict | None:
 
 def check_key_path(module: Module, keys: list[str]) -> tuple[str, str] | None:
     """(rule, message) when the key path breaks the contract, else None."""
-    keys = [k for k in keys]
+    keys = list(keys)
     if keys and keys[0] == "results":  # a registered loop: results[i].<module keys>
         keys = keys[1:]
         if keys and keys[0] == "[]":

@@ -115,19 +115,19 @@ CLEAN = {
 
 @pytest.mark.parametrize("rule,code", [(r, c) for r, codes in FLAGGED.items() for c in codes])
 def test_rule_flags(rule, code):
-    assert rule in [r for _, r in rules_of(code)], code
+    assert rule in [r for _line, r in rules_of(code)], code
 
 
 @pytest.mark.parametrize("rule,code", [(r, c) for r, codes in CLEAN.items() for c in codes])
 def test_rule_does_not_flag(rule, code):
-    assert rule not in [r for _, r in rules_of(code)], code
+    assert rule not in [r for _line, r in rules_of(code)], code
 
 
 def test_allow_marker_needs_a_reason_and_a_finding():
     code = '$x.Names | % { $_ }  # pscheck: allow PS003 -- Names is a string[] set above\n'
     assert rules_of(code) == []
     assert rules_of('# pscheck: allow PS003 -- Names is a string[]\n$x.Names | % { $_ }\n') == []
-    assert [r for _, r in rules_of('$x.Names | % { $_ }  # pscheck: allow PS003\n')] == ["PS003", "PS900"]
+    assert [r for _line, r in rules_of('$x.Names | % { $_ }  # pscheck: allow PS003\n')] == ["PS003", "PS900"]
     assert rules_of('$y = 1  # pscheck: allow PS003 -- stale\n') == [(1, "PS900")]
 
 
@@ -147,7 +147,7 @@ PRE_FIX_SITES = [
 def test_pre_fix_sites_of_finding_1_are_all_flagged():
     assert len(PRE_FIX_SITES) == 18
     flagged = set()
-    for name in {name for name, _ in PRE_FIX_SITES}:
+    for name in {name for name, _line in PRE_FIX_SITES}:
         source = (FIXTURES / "pre_fix" / (name + ".txt")).read_bytes()
         flagged |= {(name, f.line) for f in check_source(source, name) if f.rule == "PS001"}
     assert sorted(flagged) == sorted(PRE_FIX_SITES)
