@@ -71,14 +71,47 @@ Function Get-EmsMachineCertificate {
     # Certificate provider (Cert: drive): https://learn.microsoft.com/powershell/module/microsoft.powershell.security/about/about_certificate_provider
     $cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$Thumbprint" -ErrorAction SilentlyContinue
     if (-not $cert) {
-        $Module.FailJson(("{0}: certificate {1} is not in Cert:\LocalMachine\My. Remedy: import the PFX " +
-                "first (the role's certificate phase, ansible.windows.win_certificate_store).") -f $env:COMPUTERNAME, $Thumbprint)
+        $Module.FailJson((("{0}: certificate {1} is not in Cert:\LocalMachine\My. Remedy: import the PFX " +
+                "first (the role's certificate phase, ansible.windows.win_certificate_store).") -f $env:COMPUTERNAME, $Thumbprint))
     }
     if (-not $cert.HasPrivateKey) {
-        $Module.FailJson(("{0}: certificate {1} in Cert:\LocalMachine\My has no private key. Remedy: import " +
-                "it again from the PFX with its key.") -f $env:COMPUTERNAME, $Thumbprint)
+        $Module.FailJson((("{0}: certificate {1} in Cert:\LocalMachine\My has no private key. Remedy: import " +
+                "it again from the PFX with its key.") -f $env:COMPUTERNAME, $Thumbprint))
     }
     return $cert
+}
+
+Function Get-EmsBindingThumbprint {
+    <#
+    .SYNOPSIS
+    The sorted, unique thumbprints (CertificateHash) of SSL binding objects; objects without the property
+    are skipped (their cmdlets' output types are not documented, and StrictMode throws on a missing one).
+    #>
+    [CmdletBinding()]
+    param ([object[]]$Binding)
+    $thumbprints = @()
+    foreach ($item in @($Binding)) {
+        if ($null -ne $item -and $item.PSObject.Properties.Name -contains 'CertificateHash') {
+            $value = ConvertTo-EmsThumbprint -Value ([string]$item.CertificateHash)
+            if ($value) {
+                $thumbprints += $value
+            }
+        }
+    }
+    return , @($thumbprints | Sort-Object -Unique)
+}
+
+Function ConvertTo-EmsDatabaseKind {
+    <# 'wid' or 'sql' from an AD FS configuration database connection string, $null when empty. #>
+    [CmdletBinding()]
+    param ([string]$ConnectionString)
+    if (-not $ConnectionString) {
+        return $null
+    }
+    if ($ConnectionString -match 'MICROSOFT##WID|##SSEE') {
+        return 'wid'
+    }
+    return 'sql'
 }
 
 Function Test-EmsSameHost {
@@ -104,7 +137,7 @@ Function Get-EmsAdfsServerState {
     secondary, with which service account, certificate and farm nodes. Read-only.
     #>
     [CmdletBinding()]
-    param ()
+    param ([int]$ServiceTimeoutSeconds = 300)
     $state = @{
         feature_installed = $false
         configured = $false
@@ -118,6 +151,7 @@ Function Get-EmsAdfsServerState {
         farm_behavior_level = $null
         farm_nodes = @()
         idp_initiated_signon_page = $null
+        configuration_database = $null
     }
     # Get-Command: https://learn.microsoft.com/powershell/module/microsoft.powershell.core/get-command
     # The ADFS module (Install-AdfsFarm) comes with the ADFS-Federation role service.
@@ -129,6 +163,9 @@ Function Get-EmsAdfsServerState {
         return $state
     }
     $state.configured = $true
+    # adfssrv starts "Automatic (Delayed Start)": right after a boot (or the configuration) the AD FS cmdlets
+    # throw until it runs, so wait for it first, bounded (Wait-EmsAdfsService).
+    $null = Wait-EmsAdfsService -TimeoutSeconds $ServiceTimeoutSeconds
     # Get-AdfsProperties (HostName = federation service name, DisplayName, EnableIdpInitiatedSignonPage):
     # https://learn.microsoft.com/powershell/module/adfs/get-adfsproperties
     $properties = Get-AdfsProperties -ErrorAction Stop
@@ -152,10 +189,17 @@ Function Get-EmsAdfsServerState {
             $state.primary_computer_port = $sync.PrimaryComputerPort
         }
     }
+    # WID or SQL: the AD FS WMI provider's SecurityTokenService.ConfigurationDatabaseConnectionString (the value
+    # Microsoft's AD FS articles read to tell the two apart); WID's connection string names its named pipe
+    # (MICROSOFT##WID, ##SSEE on 2008). "One database type per farm": https://learn.microsoft.com/windows-server/identity/ad-fs/technical-reference/the-role-of-the-ad-fs-configuration-database
+    $sts = Get-CimInstance -Namespace 'root/ADFS' -ClassName SecurityTokenService -ErrorAction SilentlyContinue |
+        Select-Object -First 1
+    if ($sts -and $sts.PSObject.Properties.Name -contains 'ConfigurationDatabaseConnectionString') {
+        $state.configuration_database = ConvertTo-EmsDatabaseKind -ConnectionString ([string]$sts.ConfigurationDatabaseConnectionString)
+    }
     # Get-AdfsSslCertificate (HostName, PortNumber, CertificateHash):
     # https://learn.microsoft.com/powershell/module/adfs/get-adfssslcertificate
-    $state.ssl_certificate_thumbprints = @(Get-AdfsSslCertificate -ErrorAction SilentlyContinue |
-            ForEach-Object { ConvertTo-EmsThumbprint -Value ([string]$_.CertificateHash) } | Sort-Object -Unique)
+    $state.ssl_certificate_thumbprints = Get-EmsBindingThumbprint -Binding @(Get-AdfsSslCertificate -ErrorAction SilentlyContinue)
     # Get-CimInstance Win32_Service (StartName = the account adfssrv runs as):
     # https://learn.microsoft.com/powershell/module/cimcmdlets/get-ciminstance
     # https://learn.microsoft.com/windows/win32/cimwin32prov/win32-service
@@ -172,13 +216,78 @@ Function Get-EmsAdfsServerState {
                 $state.farm_behavior_level = $farm.CurrentFarmBehavior
             }
             if ($farm.PSObject.Properties.Name -contains 'FarmNodes') {
-                $state.farm_nodes = @($farm.FarmNodes | ForEach-Object {
-                        if ($_.PSObject.Properties.Name -contains 'FQDN') { [string]$_.FQDN } else { [string]$_ }
-                    })
+                # foreach over @(...): a $null FarmNodes gives no node (piped into ForEach-Object it gave '').
+                $nodes = @()
+                foreach ($node in @($farm.FarmNodes)) {
+                    if ($null -eq $node) {
+                        continue
+                    }
+                    $fqdn = $(if ($node.PSObject.Properties.Name -contains 'FQDN') { [string]$node.FQDN } else { [string]$node })
+                    if ($fqdn) {
+                        $nodes += $fqdn
+                    }
+                }
+                $state.farm_nodes = $nodes
             }
         }
     }
     return $state
+}
+
+Function Wait-EmsAdfsService {
+    <#
+    .SYNOPSIS
+    Wait until the AD FS service (adfssrv) runs, at most TimeoutSeconds; starts it when it is stopped.
+    Returns whether it runs. Never throws: the caller's AD FS cmdlet then fails with its own message.
+    .DESCRIPTION
+    adfssrv is set to Automatic (Delayed Start), so it starts about two minutes after a boot.
+    Get-Service / Start-Service: https://learn.microsoft.com/powershell/module/microsoft.powershell.management/get-service
+    ServiceController.WaitForStatus: https://learn.microsoft.com/dotnet/api/system.serviceprocess.servicecontroller.waitforstatus
+    #>
+    [CmdletBinding()]
+    param ([int]$TimeoutSeconds = 300)
+    $service = Get-Service -Name adfssrv -ErrorAction SilentlyContinue
+    if ($null -eq $service) {
+        return $false
+    }
+    if ($service.Status -eq 'Running') {
+        return $true
+    }
+    if ($service.Status -eq 'Stopped') {
+        Start-Service -Name adfssrv -ErrorAction SilentlyContinue
+    }
+    try {
+        $service.WaitForStatus('Running', [TimeSpan]::FromSeconds($TimeoutSeconds))
+    }
+    catch {
+        return $false
+    }
+    return $true
+}
+
+Function Get-EmsStateAfterChange {
+    <#
+    .SYNOPSIS
+    The server state read after Install-AdfsFarm / Add-AdfsFarmNode / Install-WebApplicationProxy, for the
+    result only: a failure to read it is a warning, so reboot_required and changed (already set by the
+    caller) reach the controller and the role reboots (as AdfsDsc, which only reports after a change).
+    #>
+    [CmdletBinding()]
+    param (
+        [Parameter(Mandatory = $true)]$Module,
+        [Parameter(Mandatory = $true)][ValidateSet('FederationServer', 'Proxy')][string]$Role
+    )
+    try {
+        if ($Role -eq 'Proxy') {
+            return Get-EmsProxyState
+        }
+        return Get-EmsAdfsServerState -ServiceTimeoutSeconds 120
+    }
+    catch {
+        $Module.Warn(("{0}: configured, but reading the new state failed ({1}); it is read again after the reboot." -f
+                $env:COMPUTERNAME, $_.Exception.Message))
+        return $Module.Result.state
+    }
 }
 
 Function Get-EmsProxyState {
@@ -212,11 +321,20 @@ Function Get-EmsProxyState {
     if ($state.adfs_url) {
         $state.federation_service_name = ([System.Uri]$state.adfs_url).Host
     }
-    $state.connected_servers = @($config.ConnectedServersName | ForEach-Object { [string]$_ })
+    $servers = @()
+    if ($config.PSObject.Properties.Name -contains 'ConnectedServersName') {
+        foreach ($server in @($config.ConnectedServersName)) {
+            if ($null -ne $server -and [string]$server) {
+                $servers += [string]$server
+            }
+        }
+    }
+    $state.connected_servers = $servers
     # Get-WebApplicationProxySslCertificate (binding of the federation server proxy certificate):
     # https://learn.microsoft.com/powershell/module/webapplicationproxy/get-webapplicationproxysslcertificate
-    $state.ssl_certificate_thumbprints = @(Get-WebApplicationProxySslCertificate -ErrorAction SilentlyContinue |
-            ForEach-Object { ConvertTo-EmsThumbprint -Value ([string]$_.CertificateHash) } | Sort-Object -Unique)
+    # Its Learn page types the output only as "Object": Get-EmsBindingThumbprint reads CertificateHash only
+    # where the object has it (Set-StrictMode 2.0 throws on a missing property).
+    $state.ssl_certificate_thumbprints = Get-EmsBindingThumbprint -Binding @(Get-WebApplicationProxySslCertificate -ErrorAction SilentlyContinue)
     return $state
 }
 
@@ -279,26 +397,26 @@ Function Initialize-EmsServerModule {
     }
     if (-not $State.feature_installed -and $Module.CheckMode) {
         # Check mode on a fresh host: the role would have installed the role service first.
-        $Module.Warn(("{0}: the {1} role service is not installed (yet): in check mode this host is reported as " +
-                "to be configured.") -f $env:COMPUTERNAME, $FeatureName)
+        $Module.Warn((("{0}: the {1} role service is not installed (yet): in check mode this host is reported as " +
+                "to be configured.") -f $env:COMPUTERNAME, $FeatureName))
         $Module.Result.changed = $true
         $Module.ExitJson()
     }
     if (-not $State.feature_installed) {
-        $Module.FailJson(("{0}: the {1} role service is not installed. Remedy: {2}") -f $env:COMPUTERNAME,
-            $FeatureName, $MissingRemedy)
+        $Module.FailJson((("{0}: the {1} role service is not installed. Remedy: {2}") -f $env:COMPUTERNAME,
+            $FeatureName, $MissingRemedy))
     }
     if ($FederationServiceName -and $State.configured -and $State.federation_service_name -ine $FederationServiceName) {
-        $Module.FailJson(("{0}: already configured for federation service {1}, not {2}. Remedy: use a host " +
+        $Module.FailJson((("{0}: already configured for federation service {1}, not {2}. Remedy: use a host " +
                 "that is not configured, or remove the role service from this one ({3}) if it really must serve {2}.") -f
             $env:COMPUTERNAME, $State.federation_service_name, $FederationServiceName,
-            "Uninstall-WindowsFeature $FeatureName")
+            "Uninstall-WindowsFeature $FeatureName"))
     }
 }
 
 $exportMembers = @{
     Function = 'Get-EmsAdfsConfigurationStatus', 'ConvertTo-EmsThumbprint', 'New-EmsCredential',
-    'Get-EmsMachineCertificate', 'Test-EmsSameHost', 'Get-EmsAdfsServerState', 'Get-EmsProxyState',
-    'Assert-EmsDeploymentResult', 'Initialize-EmsServerModule'
+    'Get-EmsMachineCertificate', 'Get-EmsBindingThumbprint', 'ConvertTo-EmsDatabaseKind', 'Test-EmsSameHost', 'Get-EmsAdfsServerState', 'Get-EmsProxyState',
+    'Assert-EmsDeploymentResult', 'Initialize-EmsServerModule', 'Wait-EmsAdfsService', 'Get-EmsStateAfterChange'
 }
 Export-ModuleMember @exportMembers

@@ -88,8 +88,8 @@ Function Connect-EmsExchangeSession {
     $missing = @($CommandName | Where-Object { -not (Get-Command -Name $_ -ErrorAction SilentlyContinue) })
     if ($missing.Count -gt 0) {
         Remove-PSSession -Session $session -ErrorAction SilentlyContinue
-        $Module.FailJson(("Exchange server {0}: RBAC does not give this account the cmdlets {1}. Remedy: use an " +
-                "account in the Organization Management role group.") -f $server, ($missing -join ', '))
+        $Module.FailJson((("Exchange server {0}: RBAC does not give this account the cmdlets {1}. Remedy: use an " +
+                "account in the Organization Management role group.") -f $server, ($missing -join ', ')))
     }
     $session
 }

@@ -140,7 +140,7 @@ if ($moduleLoaded -and $service -and $service.State -eq 'Running') {
     }
     catch {
         $module.FailJson("$($env:COMPUTERNAME): reading the ADSync configuration failed: $($_.Exception.Message). " +
-            "Remedy: run as a member of ADSyncAdmins (or a local administrator) and check the ADSync service.", $_)
+            "Remedy: run as a member of the local ADSyncAdmins group (a local administrator is not enough; the wizard adds only its own account) and check the ADSync service.", $_)
     }
 }
 $module.Result.connectors = $connectors

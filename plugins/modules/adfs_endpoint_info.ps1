@@ -87,9 +87,9 @@ try {
     try {
         $pending = $client.BeginConnect($connectTo, $port, $null, $null)
         if (-not $pending.AsyncWaitHandle.WaitOne($timeoutMs)) {
-            $module.FailJson(("{0}: no TCP connection to {1}:{2} within {3} s for {4}. Remedy: the service must " +
+            $module.FailJson((("{0}: no TCP connection to {1}:{2} within {3} s for {4}. Remedy: the service must " +
                     "listen there and the firewall allow it.") -f $env:COMPUTERNAME, $connectTo, $port,
-                $module.Params.timeout, $what)
+                $module.Params.timeout, $what))
         }
         $client.EndConnect($pending)
     }
@@ -171,14 +171,14 @@ finally {
 $raw = [System.Text.Encoding]::UTF8.GetString($received.ToArray())
 $headerEnd = $raw.IndexOf("`r`n`r`n")
 if ($headerEnd -lt 0) {
-    $module.FailJson(("{0}: no HTTP answer from {1} ({2} bytes received). Remedy: check the AD FS / WAP service " +
-            "and its event log.") -f $env:COMPUTERNAME, $what, $received.Length)
+    $module.FailJson((("{0}: no HTTP answer from {1} ({2} bytes received). Remedy: check the AD FS / WAP service " +
+            "and its event log.") -f $env:COMPUTERNAME, $what, $received.Length))
 }
 $head = $raw.Substring(0, $headerEnd)
 $body = $raw.Substring($headerEnd + 4)
 $statusLine = ($head -split "`r`n")[0]
 if ($statusLine -notmatch '^HTTP/\d\.\d\s+(\d{3})\s*(.*)$') {
-    $module.FailJson(("{0}: {1} answered something that is not HTTP: {2}") -f $env:COMPUTERNAME, $what, $statusLine)
+    $module.FailJson((("{0}: {1} answered something that is not HTTP: {2}") -f $env:COMPUTERNAME, $what, $statusLine))
 }
 $status = [int]$Matches[1]
 $module.Result.status_code = $status
@@ -225,8 +225,8 @@ if ($scheme -eq 'https') {
     }
 }
 if ($problems.Count -gt 0) {
-    $module.FailJson(("{0}: {1}: {2}. Remedy: check the AD FS / WAP configuration of {3} on {4} (service running, " +
+    $module.FailJson((("{0}: {1}: {2}. Remedy: check the AD FS / WAP configuration of {3} on {4} (service running, " +
             "SSL binding for {3}, the expected certificate).") -f $env:COMPUTERNAME, $what, ($problems -join '; '),
-        $serverName, $connectTo)
+        $serverName, $connectTo))
 }
 $module.ExitJson()

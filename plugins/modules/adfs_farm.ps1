@@ -48,14 +48,14 @@ Initialize-EmsServerModule -Module $module -State $state -FeatureName ADFS-Feder
 
 if ($state.configured) {
     if ($state.sync_role -eq 'SecondaryComputer') {
-        $module.FailJson(("{0}: already a secondary node of {1} (primary {2}), so it cannot be the primary. " +
+        $module.FailJson((("{0}: already a secondary node of {1} (primary {2}), so it cannot be the primary. " +
                 "Remedy: name the current primary {2} as adfs_primary_host.") -f $env:COMPUTERNAME, $fsName,
-            $state.primary_computer_name)
+            $state.primary_computer_name))
     }
     if ($state.ssl_certificate_thumbprints -and ($state.ssl_certificate_thumbprints -notcontains $thumbprint)) {
-        $module.Warn(("{0}: AD FS serves certificate(s) {1}, not {2}; this module does not replace it. To " +
+        $module.Warn((("{0}: AD FS serves certificate(s) {1}, not {2}; this module does not replace it. To " +
                 "change it: Set-AdfsSslCertificate -Thumbprint {2} on every node.") -f $env:COMPUTERNAME,
-            ($state.ssl_certificate_thumbprints -join ', '), $thumbprint)
+            ($state.ssl_certificate_thumbprints -join ', '), $thumbprint))
     }
     if ($module.DiffMode) {
         $module.Diff.after = $module.Diff.before
@@ -133,5 +133,5 @@ Assert-EmsDeploymentResult -Module $module -Result $result -What 'Install-AdfsFa
     -Remedy "read the AD FS/Admin event log on $env:COMPUTERNAME, fix the cause, run again (the host stays unconfigured)."
 
 $module.Result.reboot_required = $true
-$module.Result.state = Get-EmsAdfsServerState
+$module.Result.state = Get-EmsStateAfterChange -Module $module -Role FederationServer
 $module.ExitJson()

@@ -48,8 +48,8 @@ $module.Result.reboot_required = $false
 $module.Result.federation_service_name = $fsName
 
 if ($primary -and (Test-EmsSameHost -A $primary -B $env:COMPUTERNAME)) {
-    $module.FailJson(("{0}: primary_computer_name {1} is this host; a farm node joins another primary. Remedy: " +
-            "configure the primary with ems.enable.adfs_farm.") -f $env:COMPUTERNAME, $primary)
+    $module.FailJson((("{0}: primary_computer_name {1} is this host; a farm node joins another primary. Remedy: " +
+            "configure the primary with ems.enable.adfs_farm.") -f $env:COMPUTERNAME, $primary))
 }
 
 $state = Get-EmsAdfsServerState
@@ -59,18 +59,20 @@ Initialize-EmsServerModule -Module $module -State $state -FeatureName ADFS-Feder
     -FederationServiceName $fsName
 
 if ($state.configured) {
-    if ($state.sync_role -eq 'PrimaryComputer') {
-        $module.FailJson(("{0}: is the primary server of the WID farm of {1}, so it cannot join it as a node of {2}. " +
+    # The WID sync Role (Get-AdfsSyncProperties) is documented for WID farms only; on a SQL farm every node
+    # shares the database, so a SQL farm's node is never refused for its Role.
+    if ($state.sync_role -eq 'PrimaryComputer' -and $state.configuration_database -eq 'wid') {
+        $module.FailJson((("{0}: is the primary server of the WID farm of {1}, so it cannot join it as a node of {2}. " +
                 "Remedy: make {0} the role's adfs_primary_host, or promote {2} first (Set-AdfsSyncProperties " +
-                "-Role PrimaryComputer on it, -Role SecondaryComputer here).") -f $env:COMPUTERNAME, $fsName, $primary)
+                "-Role PrimaryComputer on it, -Role SecondaryComputer here).") -f $env:COMPUTERNAME, $fsName, $primary))
     }
     if ($primary -and $state.primary_computer_name -and -not (Test-EmsSameHost -A $primary -B $state.primary_computer_name)) {
-        $module.Warn(("{0}: synchronizes from {1}, not {2}. Nothing changed; Set-AdfsSyncProperties " +
-                "-PrimaryComputerName changes it.") -f $env:COMPUTERNAME, $state.primary_computer_name, $primary)
+        $module.Warn((("{0}: synchronizes from {1}, not {2}. Nothing changed; Set-AdfsSyncProperties " +
+                "-PrimaryComputerName changes it.") -f $env:COMPUTERNAME, $state.primary_computer_name, $primary))
     }
     if ($state.ssl_certificate_thumbprints -and ($state.ssl_certificate_thumbprints -notcontains $thumbprint)) {
-        $module.Warn(("{0}: AD FS serves certificate(s) {1}, not {2}; this module does not replace it.") -f
-            $env:COMPUTERNAME, ($state.ssl_certificate_thumbprints -join ', '), $thumbprint)
+        $module.Warn((("{0}: AD FS serves certificate(s) {1}, not {2}; this module does not replace it.") -f
+            $env:COMPUTERNAME, ($state.ssl_certificate_thumbprints -join ', '), $thumbprint))
     }
     if ($module.DiffMode) {
         $module.Diff.after = $module.Diff.before
@@ -149,5 +151,5 @@ Assert-EmsDeploymentResult -Module $module -Result $result -What 'Add-AdfsFarmNo
     -Remedy "read the AD FS/Admin event log on $env:COMPUTERNAME, fix the cause, run again (the host stays unconfigured)."
 
 $module.Result.reboot_required = $true
-$module.Result.state = Get-EmsAdfsServerState
+$module.Result.state = Get-EmsStateAfterChange -Module $module -Role FederationServer
 $module.ExitJson()

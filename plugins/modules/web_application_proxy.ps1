@@ -43,14 +43,14 @@ Initialize-EmsServerModule -Module $module -State $state -FeatureName Web-Applic
 
 if ($state.configured) {
     if ($state.federation_service_name -ine $fsName) {
-        $module.FailJson(("{0}: already the proxy of federation service {1} (ADFSUrl {2}), not {3}. Remedy: use " +
+        $module.FailJson((("{0}: already the proxy of federation service {1} (ADFSUrl {2}), not {3}. Remedy: use " +
                 "another host, or reconfigure this one by hand (Install-WebApplicationProxy for {3}) if it must " +
-                "move.") -f $env:COMPUTERNAME, $state.federation_service_name, $state.adfs_url, $fsName)
+                "move.") -f $env:COMPUTERNAME, $state.federation_service_name, $state.adfs_url, $fsName))
     }
     if ($state.ssl_certificate_thumbprints -and ($state.ssl_certificate_thumbprints -notcontains $thumbprint)) {
-        $module.Warn(("{0}: the proxy serves certificate(s) {1}, not {2}; this module does not replace it. To " +
+        $module.Warn((("{0}: the proxy serves certificate(s) {1}, not {2}; this module does not replace it. To " +
                 "change it: Set-WebApplicationProxySslCertificate -Thumbprint {2}.") -f $env:COMPUTERNAME,
-            ($state.ssl_certificate_thumbprints -join ', '), $thumbprint)
+            ($state.ssl_certificate_thumbprints -join ', '), $thumbprint))
     }
     if ($module.DiffMode) {
         $module.Diff.after = $module.Diff.before
@@ -106,5 +106,5 @@ catch {
 Assert-EmsDeploymentResult -Module $module -Result $result -What 'Install-WebApplicationProxy' `
     -Remedy "read the 'AD FS/Admin' and 'Microsoft-Windows-WebApplicationProxy/Admin' event logs on $env:COMPUTERNAME."
 
-$module.Result.state = Get-EmsProxyState
+$module.Result.state = Get-EmsStateAfterChange -Module $module -Role Proxy
 $module.ExitJson()

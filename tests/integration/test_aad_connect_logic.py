@@ -16,7 +16,7 @@ import subprocess
 import pytest
 import yaml
 
-from connector_play import project_env
+from connector_play import ROOT, project_env
 
 pytestmark = pytest.mark.integration
 
@@ -195,3 +195,25 @@ def test_verify_warns_about_a_forest_without_its_connector(tmp_path):
     proc, _dumped = verify(tmp_path, HEALTHY, aad_connect_forests=[FOREST, other])
     assert proc.returncode == 0, proc.stdout
     assert "no AD connector named after fabrikam.example.com" in proc.stdout
+
+
+def test_accounts_assert_names_a_connector_account_that_failed(tmp_path):
+    """Issue 19 finding 12: the role's own loop task keywords (register, error handling, no_log) with a
+    stand-in module that fails for one forest, then the role's own assert: it must fail naming it."""
+    tasks = yaml.safe_load((ROOT / "roles" / "aad_connect" / "tasks" / "accounts.yml").read_text())
+    loop_task = next(t for t in tasks if t.get("register") == "__aad_connect_accounts")
+    check = next(t for t in tasks if t.get("name") == "Accounts | every connector account is in place")
+    stand_in = {k: v for k, v in loop_task.items() if k in (
+        "name", "register", "failed_when", "ignore_errors", "no_log", "loop_control")}
+    stand_in["loop"] = ["good.example.com", "bad.example.com"]
+    stand_in["ansible.builtin.assert"] = {"that": "__name != 'bad.example.com'", "fail_msg": "OU not found"}
+    play = [{"name": "accounts logic", "hosts": "localhost", "gather_facts": False,
+             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"}, "tasks": [stand_in, check]}]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(tmp_path / "play.yml")],
+                          cwd=str(tmp_path), env=project_env(), capture_output=True, text=True, timeout=300,
+                          check=False)
+    out = " ".join(proc.stdout.split())
+    assert proc.returncode == 2, out
+    assert "bad.example.com: OU not found" in out
+    assert "good.example.com:" not in out

@@ -35,11 +35,13 @@ def packages(tmp_path_factory):
 
 
 def scenarios(packages):
-    good = {"intune_exchange_connector_package": packages["good"],
+    good = {"intune_exchange_connector_acknowledge_end_of_support": True,
+            "intune_exchange_connector_package": packages["good"],
             "intune_exchange_connector_cas_server": "ex01.corp.example.invalid",
             "intune_exchange_connector_service_account": "CORP\\svc-intune-exc"}
     return {
-        "argspec": {"intune_exchange_connector_cas_server": "ex01.corp.example.invalid",
+        "argspec": {"intune_exchange_connector_acknowledge_end_of_support": "maybe",
+                    "intune_exchange_connector_cas_server": "ex01.corp.example.invalid",
                     "intune_exchange_connector_service_account": "CORP\\svc-intune-exc",
                     "intune_exchange_connector_manage_role": "maybe",
                     "intune_exchange_connector_remove_accountcert": "maybe",
@@ -63,11 +65,17 @@ def scenarios(packages):
         "user_only": dict(good, intune_exchange_connector_exchange_username="CORP\\exadmin"),
         "password_only": dict(good, intune_exchange_connector_exchange_password=SECRET),
         "good": good,
+        "no_ack": {k: v for k, v in good.items() if k != "intune_exchange_connector_acknowledge_end_of_support"},
     }
 
 
 PAIR = "intune_exchange_connector_exchange_username and intune_exchange_connector_exchange_password go together"
 CASES = {
+    "intune_exchange_connector_acknowledge_end_of_support": [
+        ("argspec", [BOOL % "intune_exchange_connector_acknowledge_end_of_support"]),
+        ("no_ack", ["Microsoft ended support for the Intune on-premises Exchange Connector on 2024-01-15",
+                    "Exchange hybrid modern authentication", "Exchange Online",
+                    "set intune_exchange_connector_acknowledge_end_of_support=true"])],
     "intune_exchange_connector_package": [
         ("argspec", ["missing required arguments: intune_exchange_connector_package"]),
         ("inputs", ["does not contain MicrosoftIntune.accountcert under its original name"])],
@@ -123,3 +131,11 @@ def test_good_input_warns_about_the_end_of_support_then_contacts_the_host(runs):
     assert "Exchange 2010 SP3 or later was not checked" in output
     assert "Preflight | Windows version, installation type and architecture" in output
     assert connections > 0
+
+
+def test_the_role_refuses_by_default_without_contacting_a_host(runs):
+    """Issue 19 finding 16: without the acknowledgement nothing runs, and the replacement is named."""
+    returncode, output, connections = runs("no_ack")
+    assert returncode != 0 and connections == 0
+    assert "Preflight | the connector's end of support is acknowledged" in output
+    assert "Preflight | Windows version" not in output

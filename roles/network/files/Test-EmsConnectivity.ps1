@@ -188,7 +188,14 @@ function Test-WebRequest {
     if ($status -eq 407) {
         return New-CheckResult $Check 'fail' ('{0}: HTTP 407, the proxy requires authentication.' -f $label) 'Let the proxy allow this URL without authentication (RMS connector), or set network_proxy_use_default_credentials and configure machine.config (Entra Connect).'
     }
-    $expected = @($Check.expect_status | ForEach-Object { [int]$_ })
+    # foreach over @(...): a check without expect_status expects nothing (piped into ForEach-Object a $null
+    # became [int]0, and every answer failed as "expected 0").
+    $expected = @()
+    foreach ($code in @($Check.expect_status)) {
+        if ($null -ne $code) {
+            $expected += [int]$code
+        }
+    }
     if ($expected.Count -gt 0 -and $expected -notcontains $status) {
         $remedy = if ($status -eq 403) { 'HTTP 403: the proxy has not opened this URL; allow it (see the endpoint table in docs/network.md).' } else { 'Check the proxy and firewall rules for this URL.' }
         return New-CheckResult $Check 'fail' ('{0}: HTTP {1}, expected {2}.' -f $label, $status, ($expected -join ' or ')) $remedy

@@ -152,3 +152,27 @@ def test_firewall_rules_are_the_network_roles_rules():
     for key in ("name", "group", "description", "direction", "action", "enabled", "protocol", "profiles",
                 "localport", "remoteport", "remoteip"):
         assert "item.%s" % key in str(task["community.windows.win_firewall_rule"][key])
+
+
+def _adfs_tasks(name):
+    return yaml.safe_load((Path(__file__).resolve().parents[3] / "roles" / "adfs" / "tasks" / name).read_text())
+
+
+def test_become_stays_on_with_an_install_credential():
+    """Issue 19 finding 4: -Credential does not replace become (the WinRM logon has no second hop)."""
+    tasks = _adfs_tasks("farm.yml")
+    fact = next(t for t in tasks if "__adfs_become" in t.get("ansible.builtin.set_fact", {}))
+    assert "install_username" not in fact["ansible.builtin.set_fact"]["__adfs_become"]
+    assert fact["ansible.builtin.set_fact"]["__adfs_become_user"] == "{{ ansible_become_user | default('SYSTEM') }}"
+    cmdlets = [t for t in tasks if {"ems.enable.adfs_farm", "ems.enable.adfs_farm_node"} & set(t)
+               and not t.get("check_mode")]
+    assert len(cmdlets) == 2
+    for task in cmdlets:
+        assert task["become"] == "{{ __adfs_become }}" and task["become_user"] == "{{ __adfs_become_user }}"
+
+
+def test_rsat_module_is_installed_on_the_directory_host_by_delegation():
+    """Issue 19 finding 5: adfs_directory_host is never a host of the play: the task delegates to it."""
+    task = next(t for t in _adfs_tasks("install.yml") if t.get("ansible.windows.win_feature", {}).get("name") == "RSAT-AD-PowerShell")
+    assert task["delegate_to"] == "{{ adfs_directory_host }}" and task["run_once"] is True
+    assert not any("inventory_hostname" in str(c) for c in task["when"])
