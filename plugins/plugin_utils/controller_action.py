@@ -9,6 +9,8 @@ controller, so the action runs the module's entry point here instead of shipping
 
 from __future__ import annotations
 
+import traceback
+
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
@@ -42,7 +44,22 @@ class ControllerModuleAction(ActionBase):
         except LdapError as err:
             display.vvv("ems.enable %s: %s" % (self._task.action, err))
             return dict(result, failed=True, msg=str(err))
+        except Exception as err:  # pylint: disable=broad-except  # the one place no input reaches a raw traceback
+            display.vvv("ems.enable %s: unexpected error\n%s" % (self._task.action, traceback.format_exc()))
+            return dict(result, failed=True, msg=self._unexpected(err, params))
         result.update(outcome)
         if not result.get("warnings"):
             result.pop("warnings", None)
         return result
+
+    def _unexpected(self, err, params):
+        """One line for an exception the module did not expect: the module, the cause (secrets of
+        no_log options masked), the remedy; the traceback only at -vvv."""
+        cause = " ".join(("%s: %s" % (type(err).__name__, err)).split())[:300]
+        for name, spec in self.ARGUMENT_SPEC.items():
+            value = params.get(name)
+            if spec.get("no_log") and isinstance(value, str) and value:
+                cause = cause.replace(value, "********")
+        return ("%s failed on an input or condition it does not handle (%s). Check the task's options "
+                "(values, types, files they name); run with -vvv for the traceback and report it if the "
+                "input was valid." % (self._task.action, cause))
