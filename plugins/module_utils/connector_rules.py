@@ -30,7 +30,7 @@ import re
 import time
 import zipfile
 
-from ansible_collections.ems.enable.plugins.module_utils.ad_rules import EXCHANGE_CONNECTOR_END_OF_SUPPORT
+from ansible_collections.ems.enable.plugins.module_utils.ad.rules import EXCHANGE_CONNECTOR_END_OF_SUPPORT
 
 from ansible_collections.ems.enable.plugins.module_utils import data_files
 
@@ -188,7 +188,7 @@ PASSWORD_RULE_REMEDY = ("Use another Global Administrator or ConnectorAdministra
 # ---- the registry table -------------------------------------------------------------------------
 
 def _read_table(name):
-    return data_files.load_yaml(name)
+    return data_files.load_yaml("data", name)
 
 
 def registry_table():

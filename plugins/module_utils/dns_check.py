@@ -36,9 +36,9 @@ except ImportError as exc:  # pragma: no cover - reported by check_requirements(
     HAS_DNSPYTHON = False
     DNSPYTHON_IMPORT_ERROR = str(exc)
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_facts
+from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
 from ansible_collections.ems.enable.plugins.module_utils import network_tables as nt
-from ansible_collections.ems.enable.plugins.module_utils.ldap_client import LdapError
+from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError
 
 RECORD_TYPES = ("A", "CNAME", "SRV")
 

@@ -41,7 +41,7 @@ class TableError(ValueError):
 
 
 def _read(name):
-    return data_files.load_yaml(name)
+    return data_files.load_yaml("data", name)
 
 
 def parse_ports(text):

@@ -13,8 +13,9 @@ import re
 import resource
 import time
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_facts, ad_rules
-from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
+from ansible_collections.ems.enable.plugins.module_utils.ad import rules as ad_rules
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
 from ansible_collections.ems.enable.plugins.module_utils import readiness_report as report
 from ansible_collections.ems.enable.plugins.module_utils import readiness_rules as rules
 from ansible_collections.ems.enable.plugins.module_utils import readiness_scan as scan

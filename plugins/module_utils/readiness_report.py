@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 
-from ansible_collections.ems.enable.plugins.module_utils.ldap_client import LdapError
+from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError
 
 CSV_COLUMNS = ("dn", "object_class", "attribute", "value", "errors", "suggested_value", "action")
 REPORT_FORMAT = "ems.enable.directory_readiness/1"

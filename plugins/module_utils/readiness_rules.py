@@ -55,7 +55,7 @@ def load_table():
     """The rule table (data/idfix_rules.json)."""
     global _TABLE
     if _TABLE is None:
-        _TABLE = json.loads(data_files.read_text("idfix_rules.json"))
+        _TABLE = json.loads(data_files.read_text("data", "idfix_rules.json"))
     return _TABLE
 
 
@@ -192,7 +192,7 @@ class IgnoreList:
 class RuleEngine:
     """Runs the rules over entries, one at a time; emits report rows to `sink(row)`.
 
-    `tlds`: IdFix's routable TLDs with their leading dot (ad_facts.routable_tlds()).
+    `tlds`: IdFix's routable TLDs with their leading dot (ad.facts.routable_tlds()).
     `spill`: a SpillFile (or MemorySpill) for duplicate holders.
     """
 

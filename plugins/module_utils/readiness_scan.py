@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 
-from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
 from ansible_collections.ems.enable.plugins.module_utils.readiness_rules import (
     DEFAULT_FILTER,
     QUERY_ATTRIBUTES,

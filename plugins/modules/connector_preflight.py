@@ -294,7 +294,8 @@ package:
   sample: {folder: "", setup: Exchange_Connector_Setup.exe, certificate: MicrosoftIntune.accountcert}
 """
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_modules, connector_rules
+from ansible_collections.ems.enable.plugins.module_utils import connector_rules
+from ansible_collections.ems.enable.plugins.module_utils.ad import modules as ad_modules
 
 
 def main():

@@ -208,7 +208,7 @@ resolvers:
   elements: str
 """
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_modules
+from ansible_collections.ems.enable.plugins.module_utils.ad import modules as ad_modules
 from ansible_collections.ems.enable.plugins.module_utils import dns_check
 
 

@@ -14,7 +14,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.ems.enable.plugins.module_utils import dns_check, tls_endpoint
-from ansible_collections.ems.enable.plugins.module_utils.ldap_client import LdapError
+from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError
 
 
 def first_error(spec, validate, args):

@@ -9,7 +9,7 @@ import stat
 
 import pytest
 
-from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
 from ansible_collections.ems.enable.plugins.module_utils import readiness
 from ansible_collections.ems.enable.plugins.module_utils import readiness_report as report
 

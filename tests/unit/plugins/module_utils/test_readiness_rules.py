@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_facts
+from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
 from ansible_collections.ems.enable.plugins.module_utils import readiness_rules as rr
 
 TLDS = ad_facts.routable_tlds()

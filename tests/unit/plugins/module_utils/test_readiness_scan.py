@@ -19,8 +19,8 @@ import ldap
 import pytest
 from ldap.controls import SimplePagedResultsControl
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_facts
-from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
 from ansible_collections.ems.enable.plugins.module_utils import readiness_rules as rr
 from ansible_collections.ems.enable.plugins.module_utils import readiness_scan as scan
 

@@ -11,8 +11,8 @@ import copy
 
 import pytest
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_rules
-from ansible_collections.ems.enable.plugins.module_utils.ad_levels import level_info
+from ansible_collections.ems.enable.plugins.module_utils.ad import rules as ad_rules
+from ansible_collections.ems.enable.plugins.module_utils.ad.levels import level_info
 
 BASE = {
     "forest": "corp.example.com",

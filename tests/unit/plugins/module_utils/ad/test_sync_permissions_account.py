@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ems.enable.plugins.module_utils.sync_permissions import parse_account
+from ansible_collections.ems.enable.plugins.module_utils.ad.sync_permissions import parse_account
 
 
 @pytest.mark.parametrize("account,expected", [

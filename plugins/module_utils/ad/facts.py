@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime
 
 from ansible_collections.ems.enable.plugins.module_utils import data_files
-from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
-from ansible_collections.ems.enable.plugins.module_utils.ad_levels import level_info, schema_name
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.ad.levels import level_info, schema_name
 
 # trustAttributes bits (MS-ADTS 6.1.6.7.9) and trustDirection / trustType values (6.1.6.7.12, .15).
 TRUST_ATTRIBUTES = {
@@ -41,7 +41,7 @@ def routable_tlds():
     """IdFix's list of routable top-level domains (data file next to this module)."""
     global _TLDS
     if _TLDS is None:
-        raw = data_files.read_bytes("idfix_tlds.txt")
+        raw = data_files.read_bytes("ad", "idfix_tlds.txt")
         lines = raw.decode("utf-8").splitlines()
         _TLDS = frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
     return _TLDS

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_facts
-from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
 
 
 def params(**changes):

@@ -18,7 +18,7 @@ import re
 import struct
 import uuid
 
-from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
 
 # The extended rights password hash sync needs (rightsGuid of the controlAccessRight objects).
 REQUIRED_RIGHTS = {

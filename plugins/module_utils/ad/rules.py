@@ -1,6 +1,6 @@
 # Copyright (c) ems.enable contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Preflight rules: forest facts (ad_facts.collect_forest) evaluated against named requirement sets.
+"""Preflight rules: forest facts (facts.collect_forest) evaluated against named requirement sets.
 
 Every check is {id, requirement, forest, status: pass|warn|fail, message, remedy}. Rules never stop
 at the first failure: the caller gets all of them. Sources of each requirement are in the comments.
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime
 
-from ansible_collections.ems.enable.plugins.module_utils.ad_facts import LOCALDB_OBJECT_LIMIT
-from ansible_collections.ems.enable.plugins.module_utils.ad_levels import (
+from ansible_collections.ems.enable.plugins.module_utils.ad.facts import LOCALDB_OBJECT_LIMIT
+from ansible_collections.ems.enable.plugins.module_utils.ad.levels import (
     FUNCTIONAL_LEVELS,
     LEVEL_BY_KEY,
     level_name,

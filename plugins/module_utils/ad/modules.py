@@ -9,9 +9,10 @@ Entry points raise ldap_client.LdapError for expected faults; callers turn it in
 
 from __future__ import annotations
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_facts, ad_rules
-from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
-from ansible_collections.ems.enable.plugins.module_utils.ad_levels import LEVEL_KEYS
+from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
+from ansible_collections.ems.enable.plugins.module_utils.ad import rules as ad_rules
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.ad.levels import LEVEL_KEYS
 
 FOREST_INFO_SPEC = dict(
     lc.LDAP_ARGUMENT_SPEC,
