@@ -10,8 +10,8 @@ import stat
 import pytest
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
-from ansible_collections.ems.enable.plugins.module_utils import readiness
-from ansible_collections.ems.enable.plugins.module_utils import readiness_report as report
+from ansible_collections.ems.enable.plugins.module_utils.readiness import directory_readiness as readiness
+from ansible_collections.ems.enable.plugins.module_utils.readiness import report
 
 ROW = {"dn": "CN=Ann,OU=T,DC=corp,DC=example,DC=com", "object_class": "user", "attribute": "displayName",
        "value": None, "errors": ["blank"], "suggested_value": "Ann", "action": "edit"}

@@ -1,4 +1,4 @@
-"""The streamed, threaded scan of several domains (readiness_scan.run).
+"""The streamed, threaded scan of several domains (readiness/scan.py, run).
 
 The Samba lab cannot host a forest with several domains (Samba 4.17 has no child domains), so the
 multi-domain path - one connection and one thread per domain and part feeding the rule engine
@@ -21,8 +21,8 @@ from ldap.controls import SimplePagedResultsControl
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
 from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
-from ansible_collections.ems.enable.plugins.module_utils import readiness_rules as rr
-from ansible_collections.ems.enable.plugins.module_utils import readiness_scan as scan
+from ansible_collections.ems.enable.plugins.module_utils.readiness import rules as rr
+from ansible_collections.ems.enable.plugins.module_utils.readiness import scan
 
 USER = [b"top", b"person", b"organizationalPerson", b"user"]
 PARAMS = {"filter": rr.DEFAULT_FILTER, "page_size": 2, "page_timeout": 5, "timeout": 5, "transport": "ldaps",
@@ -109,7 +109,7 @@ class Connection:
 
 
 def plan_of(*domains, parallel=1, highest_usn=None):
-    """A plan of one search per domain; parallel > 1 splits each like readiness_scan.split does (the
+    """A plan of one search per domain; parallel > 1 splits each like scan.split does (the
     parts share the domain's stand-in directory, as connections to one DC share its database)."""
     the_plan = scan.ScanPlan()
     for name, directory in domains:

@@ -1,4 +1,4 @@
-"""IdFix's multi-tenant rules (readiness_rules.RuleEngine) on hand-made entries.
+"""IdFix's multi-tenant rules (readiness/rules.py, RuleEngine) on hand-made entries.
 
 The lab test (tests/integration/test_directory_readiness.py) checks a seeded forest end to end;
 here each rule's edge cases are pinned down, including the ones the lab cannot hold in a fixed scan
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
-from ansible_collections.ems.enable.plugins.module_utils import readiness_rules as rr
+from ansible_collections.ems.enable.plugins.module_utils.readiness import rules as rr
 
 TLDS = ad_facts.routable_tlds()
 USER = ["top", "person", "organizationalPerson", "user"]
@@ -89,7 +89,7 @@ def test_table_matches_idfix_constants():
 
 
 def test_docs_rule_table_is_in_step_with_the_data():
-    doc = (Path(__file__).resolve().parents[4] / "docs" / "readiness.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[5] / "docs" / "readiness.md").read_text(encoding="utf-8")
     table = rr.load_table()
     for rule in table["rules"]:
         limit = rule["steps"][0].get("max_user", rule["steps"][0]["max"])

@@ -55,7 +55,7 @@ def load_table():
     """The rule table (data/idfix_rules.json)."""
     global _TABLE
     if _TABLE is None:
-        _TABLE = json.loads(data_files.read_text("data", "idfix_rules.json"))
+        _TABLE = json.loads(data_files.read_text("readiness", "idfix_rules.json"))
     return _TABLE
 
 

@@ -14,7 +14,7 @@ python-ldap's asynchronous paged search: result3 takes the messages one at a tim
 (waiting without the GIL, decoding in C), and the request for the next page is sent the moment the
 page's cookie is in, before the page is handed over. The pages go to the part's PageBuffer, which
 never makes the fetch thread wait: a few pages in memory, the rest in an unlinked temporary file.
-The main thread applies the rules (readiness_rules.RuleEngine) to the parts in a fixed order - the
+The main thread applies the rules (rules.RuleEngine) to the parts in a fixed order - the
 first part of the first search, then the next - while the DCs produce the next pages: the report
 does not depend on which DC or part answered first, and memory stays bounded. A failed search (DC
 stopped, timeout) stops the scan with the DC's name and the cause.
@@ -28,7 +28,7 @@ import threading
 import time
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
-from ansible_collections.ems.enable.plugins.module_utils.readiness_rules import (
+from ansible_collections.ems.enable.plugins.module_utils.readiness.rules import (
     DEFAULT_FILTER,
     QUERY_ATTRIBUTES,
     MemorySpill,

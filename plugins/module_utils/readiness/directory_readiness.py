@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Argument spec and entry point of ems.enable.directory_readiness (IdFix's rules over LDAP).
 
-Pieces: readiness_rules (the rule engine over data/idfix_rules.json), readiness_scan (planning and
-the streamed paged searches), readiness_report (CSV and JSON written under temporary names).
+Pieces (this package): rules (the rule engine over idfix_rules.json), scan (planning and the
+streamed paged searches), report (CSV and JSON written under temporary names).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import time
 from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
 from ansible_collections.ems.enable.plugins.module_utils.ad import rules as ad_rules
 from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
-from ansible_collections.ems.enable.plugins.module_utils import readiness_report as report
-from ansible_collections.ems.enable.plugins.module_utils import readiness_rules as rules
-from ansible_collections.ems.enable.plugins.module_utils import readiness_scan as scan
+from ansible_collections.ems.enable.plugins.module_utils.readiness import report
+from ansible_collections.ems.enable.plugins.module_utils.readiness import rules
+from ansible_collections.ems.enable.plugins.module_utils.readiness import scan
 
 DEFAULT_PAGE_SIZE = 1000  # IdFix's page size (Rules/RuleCollection.cs); AD's MaxPageSize default
 DEFAULT_PARALLEL = 2  # parts per search (uSNCreated ranges) read at once; 1 = one search, as IdFix
