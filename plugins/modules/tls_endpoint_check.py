@@ -168,7 +168,7 @@ summary:
 """
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import modules as ad_modules
-from ansible_collections.ems.enable.plugins.module_utils import tls_endpoint
+from ansible_collections.ems.enable.plugins.module_utils.network import tls_endpoint
 
 
 def main():

@@ -451,7 +451,7 @@ def test_exchange_connector_cmdlets_are_exactly_microsofts_list():
 def test_exchange_connector_connectivity_comes_from_the_network_tables():
     """connectivity.yml hands the network role the component and the CAS; the port and endpoint
     tables then give the CAS on 443 and the Intune service on 443 (memdocs: 'Network')."""
-    from ansible_collections.ems.enable.plugins.module_utils import network_tables
+    from ansible_collections.ems.enable.plugins.module_utils.network import tables as network_tables
 
     tasks = yaml.safe_load((ROLES / "intune_exchange_connector/tasks/connectivity.yml").read_text())
     include = tasks[0]

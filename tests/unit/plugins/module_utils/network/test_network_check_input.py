@@ -13,7 +13,8 @@ from __future__ import annotations
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.ems.enable.plugins.module_utils import dns_check, tls_endpoint
+from ansible_collections.ems.enable.plugins.module_utils.network import dns_check
+from ansible_collections.ems.enable.plugins.module_utils.network import tls_endpoint
 from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError
 
 

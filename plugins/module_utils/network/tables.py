@@ -1,17 +1,18 @@
 # Copyright (c) ems.enable contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The port table and the endpoint table (data/ports.yml, data/endpoints.yml) and what derives from them.
+"""The port table and the endpoint table (ports.yml, endpoints.yml, next to this module) and what derives from them.
 
 One source of truth: the firewall rules of roles/network, its connectivity checks, the DNS records
 ems.enable.dns_check expects and the tables in docs/network.md all come from the two data files
 through the functions here. Nothing else in the collection may name a port or an endpoint
-(tests/unit/plugins/module_utils/test_network_tables.py enforces it).
+(tests/unit/plugins/module_utils/network/test_network_tables.py enforces it).
 
-Controller-side only (the files are read next to this module). Run as a script to regenerate or
-check the generated sections of docs/network.md:
+Controller-side only (the files are read next to this module). Run as a module, with the
+collections path of scripts/bootstrap on PYTHONPATH, to regenerate or check the generated sections of
+docs/network.md:
 
-    python plugins/module_utils/network_tables.py --write docs/network.md
-    python plugins/module_utils/network_tables.py --check docs/network.md
+    PYTHONPATH=.venv/collections python -m ansible_collections.ems.enable.plugins.module_utils.network.tables --write docs/network.md
+    PYTHONPATH=.venv/collections python -m ansible_collections.ems.enable.plugins.module_utils.network.tables --check docs/network.md
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ import re
 
 from ansible_collections.ems.enable.plugins.module_utils import data_files
 
-PACKAGE = "ansible_collections.ems.enable.plugins.module_utils"
 PROTOCOLS = ("tcp", "udp")
 CHECK_KINDS = ("https", "tls", "http", "none")
 DIRECTIONS = ("in", "out")
 DEFAULT_RULE_PREFIX = "ems.enable"
 DEFAULT_RULE_GROUP = "ems.enable network"
 DEFAULT_PROFILES = ("domain", "private", "public")
-DOC_MARKER = "<!-- BEGIN GENERATED {name}: python plugins/module_utils/network_tables.py --write docs/network.md -->"
+DOC_MARKER = "<!-- BEGIN GENERATED {name}: python -m ansible_collections.ems.enable.plugins.module_utils.network.tables --write docs/network.md -->"
 DOC_END = "<!-- END GENERATED {name} -->"
 DOC_SECTIONS = ("ports", "endpoints", "dns")
 
@@ -41,7 +41,7 @@ class TableError(ValueError):
 
 
 def _read(name):
-    return data_files.load_yaml("data", name)
+    return data_files.load_yaml("network", name)
 
 
 def parse_ports(text):
@@ -417,7 +417,8 @@ def main(argv=None):  # pragma: no cover - exercised by the unit test through up
     new = update_document(old)
     if args.check:
         if new != old:
-            sys.stderr.write("%s is stale: run python plugins/module_utils/network_tables.py --write %s\n"
+            sys.stderr.write("%s is stale: run PYTHONPATH=.venv/collections python -m "
+                             "ansible_collections.ems.enable.plugins.module_utils.network.tables --write %s\n"
                              % (path, path))
             return 1
         return 0

@@ -21,10 +21,10 @@ import pytest
 import yaml
 
 from ansible_collections.ems.enable.plugins.filter import network_report
-from ansible_collections.ems.enable.plugins.module_utils import network_tables as nt
+from ansible_collections.ems.enable.plugins.module_utils.network import tables as nt
 
-ROOT = Path(__file__).resolve().parents[4]
-DATA = ROOT / "plugins" / "module_utils" / "data"
+ROOT = Path(__file__).resolve().parents[5]
+DATA = ROOT / "plugins" / "module_utils" / "network"
 ROLE = ROOT / "roles" / "network"
 MANAGED = ["aad_connect", "adfs", "wap", "rms_connector", "exchange_connector", "domain_controller"]
 
@@ -292,7 +292,8 @@ def test_the_port_scanner_finds_ports():
 def test_generated_sections_of_docs_are_fresh():
     text = (ROOT / "docs" / "network.md").read_text(encoding="utf-8")
     assert nt.update_document(text) == text, (
-        "docs/network.md is stale: run python plugins/module_utils/network_tables.py --write docs/network.md")
+        "docs/network.md is stale: run PYTHONPATH=.venv/collections python -m "
+        "ansible_collections.ems.enable.plugins.module_utils.network.tables --write docs/network.md")
     for flow in nt.ports_table()["flows"]:
         assert "| %s | %s |" % (flow["protocol"].upper(), flow["ports"]) in text
 

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """ems.enable.dns_check: the DNS records the Enable phase's components need, asked of given resolvers.
 
-Records (what and why in data/endpoints.yml, dns_records):
+Records (what and why in endpoints.yml, dns_records):
   - the federation service name: an A record (a CNAME breaks Windows Integrated authentication);
   - EnterpriseEnrollment.<suffix> CNAME -> EnterpriseEnrollment-s.manage.microsoft.com and
     EnterpriseRegistration.<suffix> CNAME -> EnterpriseRegistration.windows.net per routable UPN suffix;
@@ -37,7 +37,7 @@ except ImportError as exc:  # pragma: no cover - reported by check_requirements(
     DNSPYTHON_IMPORT_ERROR = str(exc)
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
-from ansible_collections.ems.enable.plugins.module_utils import network_tables as nt
+from ansible_collections.ems.enable.plugins.module_utils.network import tables as nt
 from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError
 
 RECORD_TYPES = ("A", "CNAME", "SRV")
@@ -170,7 +170,7 @@ def validate_params(params):
 
 
 def build_expectations(params):
-    """The records to check, from the options and data/endpoints.yml (dns_records)."""
+    """The records to check, from the options and endpoints.yml (dns_records)."""
     expectations, skipped = [], []
 
     def add(name, rtype, values, component, spec, accepted_with_warning=(), why=None):

@@ -33,7 +33,7 @@ except ImportError as exc:  # pragma: no cover - reported by check_requirements(
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = str(exc)
 
-from ansible_collections.ems.enable.plugins.module_utils.dns_check import NetworkCheckError, is_dns_name
+from ansible_collections.ems.enable.plugins.module_utils.network.dns_check import NetworkCheckError, is_dns_name
 
 TLS_VERSIONS = {"1.0": "TLSv1", "1.1": "TLSv1.1", "1.2": "TLSv1.2", "1.3": "TLSv1.3"}
 _VERSION_RANK = {"TLSv1": 10, "TLSv1.1": 11, "TLSv1.2": 12, "TLSv1.3": 13}
