@@ -13,7 +13,7 @@ from adfs_pki import (NOW, PASSWORD, ec_key, make_ca, make_cert, rsa_key, write_
 from cryptography.hazmat.primitives import hashes
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from ansible_collections.ems.enable.plugins.module_utils import adfs_certificate as ac
+from ansible_collections.ems.enable.plugins.module_utils.adfs import certificate as ac
 
 FS = "fs.contoso.example"
 
