@@ -1,4 +1,5 @@
-"""connector_rules: the RMS registry table, the admin-password rule and the connector preconditions.
+"""The RMS connector and the servers that use it (module_utils/connectors/rms.py, through the entry point
+connectors/preflight.py): the RMS registry table, the admin-password rule and the preconditions.
 
 The registry tests prove the one-table rule twice: every row renders to the literal text of the
 Microsoft document it cites (unless the row says why not), and the client role's only registry task
@@ -8,24 +9,24 @@ applies exactly the rendered rows - no role file names a key of its own.
 from __future__ import annotations
 
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
 import yaml
+from connector_params import CONNECTOR, run_host, spec_defaults
 
-from ansible_collections.ems.enable.plugins.module_utils import connector_rules as cr
+from ansible_collections.ems.enable.plugins.module_utils.connectors import preflight, rms
+from ansible_collections.ems.enable.plugins.module_utils.connectors.common import ConnectorInputError
 
-ROOT = Path(__file__).resolve().parents[4]
+ROOT = Path(__file__).resolve().parents[5]
 ROLES = ROOT / "roles"
 TENANT = "https://5c6bb73b-1038-4eec-863d-49bded473437.rms.na.aadrm.com"
-CONNECTOR = "rmsconnector.contoso.com"
 
 
 # ---- the registry table -------------------------------------------------------------------------
 
 def table():
-    return yaml.safe_load((ROOT / "plugins/module_utils/data/rms_connector_registry.yml").read_text())
+    return yaml.safe_load((ROOT / "plugins/module_utils/connectors/rms_connector_registry.yml").read_text())
 
 
 def test_table_rows_are_consistent():
@@ -40,7 +41,7 @@ def test_table_rows_are_consistent():
         assert row["path"].startswith("HKLM:\\SOFTWARE\\Microsoft\\"), row["id"]
         if row.get("deviates"):
             assert row.get("note"), "%s deviates from its document without a note" % row["id"]
-    assert set(cr.CLIENT_KINDS) == set(data["kinds"])
+    assert set(rms.CLIENT_KINDS) == set(data["kinds"])
     for kind in data["kinds"]:
         assert any(kind in row["kinds"] for row in data["rows"]), "kind %s has no rows" % kind
 
@@ -53,10 +54,10 @@ def _documented(text, protocol):
 
 
 @pytest.mark.parametrize("protocol", ["https", "http"])
-@pytest.mark.parametrize("kind", cr.CLIENT_KINDS)
+@pytest.mark.parametrize("kind", rms.CLIENT_KINDS)
 def test_rendered_rows_match_the_cited_document(kind, protocol):
     rows = {row["id"]: row for row in table()["rows"]}
-    items = cr.registry_items(kind, CONNECTOR, protocol, TENANT)
+    items = rms.registry_items(kind, CONNECTOR, protocol, TENANT)
     assert [i["id"] for i in items] == [r["id"] for r in table()["rows"] if kind in r["kinds"]]
     for item in items:
         row = rows[item["id"]]
@@ -76,7 +77,7 @@ def test_rendered_rows_match_the_cited_document(kind, protocol):
 
 
 def test_exchange_2016_redirection_value_name_is_the_tenant_licensing_url():
-    item = {i["id"]: i for i in cr.registry_items("exchange_2019", CONNECTOR, "https", TENANT)}
+    item = {i["id"]: i for i in rms.registry_items("exchange_2019", CONNECTOR, "https", TENANT)}
     redirect = item["ex2016-msipc-licensingredirection"]
     assert redirect["name"] == TENANT + "/_wmcs/licensing"
     assert redirect["data"] == "https://rmsconnector.contoso.com/_wmcs/licensing"
@@ -85,19 +86,19 @@ def test_exchange_2016_redirection_value_name_is_the_tenant_licensing_url():
 
 def test_exchange_and_sharepoint_need_the_tenant_url_fci_does_not():
     for kind in ("exchange_2013", "exchange_2016", "exchange_2019", "sharepoint"):
-        with pytest.raises(cr.ConnectorInputError, match="rms_connector_client_tenant_url is required"):
-            cr.registry_items(kind, CONNECTOR, "https", None)
-    assert cr.registry_items("fci", CONNECTOR, "https", None)
+        with pytest.raises(ConnectorInputError, match="rms_connector_client_tenant_url is required"):
+            rms.registry_items(kind, CONNECTOR, "https", None)
+    assert rms.registry_items("fci", CONNECTOR, "https", None)
 
 
 @pytest.mark.parametrize("bad", ["http://x.rms.na.aadrm.com", TENANT + "/_wmcs/licensing", "5c6b.rms.aadrm.com", " "])
 def test_tenant_url_form(bad):
-    with pytest.raises(cr.ConnectorInputError, match="rms_connector_client_tenant_url"):
-        cr.registry_items("sharepoint", CONNECTOR, "https", bad)
+    with pytest.raises(ConnectorInputError, match="rms_connector_client_tenant_url"):
+        rms.registry_items("sharepoint", CONNECTOR, "https", bad)
 
 
 def test_tenant_url_trailing_slash_is_tolerated():
-    assert cr.normalize_tenant_url(TENANT + "/") == TENANT
+    assert rms.normalize_tenant_url(TENANT + "/") == TENANT
 
 
 def _role_files(role):
@@ -138,35 +139,35 @@ def test_no_role_names_a_key_of_the_table(role):
 @pytest.mark.parametrize("char", ["&", "[", "]", '"', "'"])
 def test_each_forbidden_password_character_is_rejected_with_the_explanation(char):
     params = _rms_params(admin_password="Passw0rd%sX" % char)
-    result = cr.run(params)
+    result = preflight.run(params)
     assert result["failed"]
     check = next(c for c in result["checks"] if c["id"] == "rms_connector.admin_password")
     assert check["status"] == "fail"
-    assert "contains %s (%s)" % (char, cr.FORBIDDEN_PASSWORD_NAMES[char]) in check["message"]
+    assert "contains %s (%s)" % (char, rms.FORBIDDEN_PASSWORD_NAMES[char]) in check["message"]
     assert "& [ ] \" '" in check["message"]
     assert "That user name and password combination is not correct" in check["message"]
-    assert check["remedy"] == cr.PASSWORD_RULE_REMEDY
+    assert check["remedy"] == rms.PASSWORD_RULE_REMEDY
     assert "Passw0rd" not in result["msg"]  # the password itself is never shown
 
 
 @pytest.mark.parametrize("char", ["&", "[", "]", '"', "'"])
 def test_password_stage_gives_the_verdict_without_the_password(char):
     params = _rms_params(stage="password", admin_password="Secret%s1" % char)
-    verdict = cr.run(params)
+    verdict = preflight.run(params)
     assert verdict["found"] == [char] and not verdict.get("failed") and "Secret" not in str(verdict)
-    result = cr.run(_rms_params(admin_password_found=verdict["found"]))
+    result = preflight.run(_rms_params(admin_password_found=verdict["found"]))
     check = next(c for c in result["checks"] if c["id"] == "rms_connector.admin_password")
     assert check["status"] == "fail" and "contains %s" % char in check["message"]
-    assert cr.run(_rms_params(admin_password_found=[]))["summary"]["fail"] == 0
+    assert preflight.run(_rms_params(admin_password_found=[]))["summary"]["fail"] == 0
 
 
 def test_password_with_several_forbidden_characters_names_them_all():
-    assert cr.forbidden_password_chars("a'b&c]") == ["&", "]", "'"]
+    assert rms.forbidden_password_chars("a'b&c]") == ["&", "]", "'"]
 
 
 @pytest.mark.parametrize("password", ["Passw0rd!", "x<y>z{}()#%$", ""])
 def test_allowed_passwords_pass(password):
-    result = cr.run(_rms_params(admin_password=password))
+    result = preflight.run(_rms_params(admin_password=password))
     check = next(c for c in result["checks"] if c["id"] == "rms_connector.admin_password")
     assert check["status"] == "pass"
 
@@ -174,7 +175,7 @@ def test_allowed_passwords_pass(password):
 # ---- RMS connector inventory -----------------------------------------------------------------------
 
 def _rms_params(**kw):
-    params = {k: v.get("default") for k, v in cr.ARGUMENT_SPEC.items()}
+    params = spec_defaults()
     params.update(component="rms_connector", stage="inventory", connector_name=CONNECTOR,
                   connector_hosts=["rms01.contoso.com", "rms02.contoso.com"],
                   certificate_thumbprint="A" * 40, exchange_hosts=["ex01.contoso.com"])
@@ -187,8 +188,8 @@ def _status(result, check_id):
 
 
 def test_a_good_inventory_passes_and_lists_the_accounts():
-    result = cr.run(_rms_params(sharepoint_hosts=["sp01.contoso.com"], sharepoint_accounts=["CONTOSO\\sp-farm"],
-                                fci_hosts=["fs01.contoso.com"], netbios_domain="CONTOSO"))
+    result = preflight.run(_rms_params(sharepoint_hosts=["sp01.contoso.com"], sharepoint_accounts=["CONTOSO\\sp-farm"],
+                                       fci_hosts=["fs01.contoso.com"], netbios_domain="CONTOSO"))
     assert not result.get("failed"), result.get("msg")
     accounts = [(a["account"], a["server_type"]) for a in result["authorization"]]
     assert accounts == [("Exchange Servers", "Exchange"), ("CONTOSO\\sp-farm", "SharePoint"),
@@ -199,11 +200,11 @@ def test_a_good_inventory_passes_and_lists_the_accounts():
 
 def test_one_connector_server_fails_unless_fault_tolerance_is_relaxed():
     one = _rms_params(connector_hosts=["rms01.contoso.com"])
-    assert _status(cr.run(one), "rms_connector.server_count") == ["fail"]
-    assert "at least 2" in cr.run(one)["msg"]
+    assert _status(preflight.run(one), "rms_connector.server_count") == ["fail"]
+    assert "at least 2" in preflight.run(one)["msg"]
     one["require_fault_tolerance"] = False
-    assert _status(cr.run(one), "rms_connector.server_count") == ["warn"]
-    assert not cr.run(one).get("failed")
+    assert _status(preflight.run(one), "rms_connector.server_count") == ["warn"]
+    assert not preflight.run(one).get("failed")
 
 
 @pytest.mark.parametrize("group,check_id", [
@@ -211,7 +212,7 @@ def test_one_connector_server_fails_unless_fault_tolerance_is_relaxed():
     ("sharepoint_hosts", "rms_connector.not_sharepoint"), ("fci_hosts", "rms_connector.not_fci")])
 def test_connector_server_in_another_role_fails(group, check_id):
     params = _rms_params(**{group: ["RMS02"], "sharepoint_accounts": ["CONTOSO\\sp"]})
-    result = cr.run(params)
+    result = preflight.run(params)
     assert _status(result, check_id) == ["fail"], result["checks"]
     assert "rms02.contoso.com is also" in result["msg"]
 
@@ -220,26 +221,26 @@ def test_connector_server_in_another_role_fails(group, check_id):
                                            ("rms01.contoso.com", "is the name of a connector server"),
                                            ("-bad.contoso.com", "not a fully qualified")])
 def test_connector_name(name, expected):
-    assert expected in cr.run(_rms_params(connector_name=name))["msg"]
+    assert expected in preflight.run(_rms_params(connector_name=name))["msg"]
 
 
 def test_https_needs_a_thumbprint_of_the_right_form():
-    assert "rms_connector_certificate_thumbprint is not set" in cr.run(_rms_params(certificate_thumbprint=None))["msg"]
-    assert "not a SHA-1 thumbprint" in cr.run(_rms_params(certificate_thumbprint="xyz"))["msg"]
-    http = cr.run(_rms_params(protocol="http", certificate_thumbprint=None))
+    assert "rms_connector_certificate_thumbprint is not set" in preflight.run(_rms_params(certificate_thumbprint=None))["msg"]
+    assert "not a SHA-1 thumbprint" in preflight.run(_rms_params(certificate_thumbprint="xyz"))["msg"]
+    http = preflight.run(_rms_params(protocol="http", certificate_thumbprint=None))
     assert not http.get("failed") and _status(http, "rms_connector.https") == ["warn"]
 
 
 def test_sharepoint_without_accounts_fails():
-    result = cr.run(_rms_params(sharepoint_hosts=["sp01.contoso.com"]))
+    result = preflight.run(_rms_params(sharepoint_hosts=["sp01.contoso.com"]))
     assert "rms_connector_sharepoint_accounts" in result["msg"]
 
 
 def test_dns_record_plan_and_its_failures():
-    ok = cr.run(_rms_params(manage_dns=True, dns_servers=["dc01.contoso.com"], dns_address="10.0.0.50"))
+    ok = preflight.run(_rms_params(manage_dns=True, dns_servers=["dc01.contoso.com"], dns_address="10.0.0.50"))
     assert ok["dns_record"] == {"zone": "contoso.com", "name": "rmsconnector", "address": "10.0.0.50",
                                 "server": "dc01.contoso.com"}
-    bad = cr.run(_rms_params(manage_dns=True, dns_servers=[], dns_address="10.0.0.300", dns_zone="fabrikam.com"))
+    bad = preflight.run(_rms_params(manage_dns=True, dns_servers=[], dns_address="10.0.0.300", dns_zone="fabrikam.com"))
     for text in ("DNS server group is empty", "not an IPv4 address", "is not in the zone fabrikam.com"):
         assert text in bad["msg"]
 
@@ -256,7 +257,7 @@ def test_dns_record_plan_and_its_failures():
     ("exchange_servers_group", " ", "rms_connector_exchange_servers_group is empty"),
 ])
 def test_input_formats(option, value, expected):
-    result = cr.run(_rms_params(**{option: value}))
+    result = preflight.run(_rms_params(**{option: value}))
     assert result.get("failed") and expected in result["msg"], result.get("msg")
 
 
@@ -267,14 +268,8 @@ GOOD_RMS_FACTS = {"distribution_version": "10.0.17763.0", "architecture": "x86_6
                                                       "server_enabled": 1, "server_disabled_by_default": 0}}
 
 
-def _host(component, facts, **kw):
-    params = {k: v.get("default") for k, v in cr.ARGUMENT_SPEC.items()}
-    params.update(component=component, stage="host", host="h1", facts=facts, connector_name=CONNECTOR, **kw)
-    return cr.run(params)
-
-
 def test_rms_host_good():
-    result = _host("rms_connector", GOOD_RMS_FACTS)
+    result = run_host("rms_connector", GOOD_RMS_FACTS)
     assert not result.get("failed"), result.get("msg")
 
 
@@ -289,12 +284,12 @@ def test_rms_host_good():
     ({"tls12": {"server_disabled_by_default": 1}}, "Server DisabledByDefault=1"),
 ])
 def test_rms_host_failures(change, expected):
-    result = _host("rms_connector", dict(GOOD_RMS_FACTS, **change))
+    result = run_host("rms_connector", dict(GOOD_RMS_FACTS, **change))
     assert result["failed"] and expected in result["msg"], result["msg"]
 
 
 def test_rms_host_2012_r2_passes_with_an_ansible_support_warning():
-    result = _host("rms_connector", dict(GOOD_RMS_FACTS, distribution_version="6.3.9600.0"))
+    result = run_host("rms_connector", dict(GOOD_RMS_FACTS, distribution_version="6.3.9600.0"))
     assert not result.get("failed")
     assert _status(result, "ansible_support") == ["warn"]
 
@@ -314,34 +309,14 @@ def _cert(**kw):
     (_cert(intended_purposes=["Client Authentication"]), "lacks Server Authentication"),
 ])
 def test_rms_host_certificate_failures(cert, expected):
-    result = _host("rms_connector", dict(GOOD_RMS_FACTS, certificate=cert))
+    result = run_host("rms_connector", dict(GOOD_RMS_FACTS, certificate=cert))
     assert result["failed"] and expected in result["msg"], result["msg"]
 
 
 @pytest.mark.parametrize("names", [[CONNECTOR.upper()], ["*.contoso.com"]])
 def test_rms_host_certificate_names(names):
-    result = _host("rms_connector", dict(GOOD_RMS_FACTS, certificate=_cert(dns_names=names)))
+    result = run_host("rms_connector", dict(GOOD_RMS_FACTS, certificate=_cert(dns_names=names)))
     assert not result.get("failed"), result.get("msg")
-
-
-@pytest.mark.parametrize("facts,expected", [
-    ({"distribution_version": "6.0.6002.0", "architecture": "x86_64", "os_installation_type": "Server",
-      "dotnet_release": 378389}, None),
-    ({"distribution_version": "10.0.14393.0", "architecture": "x86_64", "os_installation_type": "Server Core",
-      "dotnet_release": 394802}, "Server Core installation"),
-    ({"distribution_version": "10.0.17763.0", "architecture": "x86_64", "os_installation_type": "Server",
-      "dotnet_release": 528049}, "Windows Server 2019 (10.0.17763) is not supported"),
-    ({"distribution_version": "6.0.6001.0", "architecture": "x86_64", "os_installation_type": "Server",
-      "dotnet_release": 378389}, "is not supported"),
-    ({"distribution_version": "6.3.9600.0", "architecture": "x86_64", "os_installation_type": "Server",
-      "dotnet_release": 0}, "older than 4.5"),
-])
-def test_exchange_connector_host(facts, expected):
-    result = _host("exchange_connector", facts)
-    if expected is None:
-        assert not result.get("failed"), result.get("msg")
-    else:
-        assert result["failed"] and expected in result["msg"], result["msg"]
 
 
 @pytest.mark.parametrize("kind,facts,expected", [
@@ -354,113 +329,8 @@ def test_exchange_connector_host(facts, expected):
     ("exchange_2019", {"distribution_version": "10.0.17763.0"}, None),
 ])
 def test_client_host(kind, facts, expected):
-    result = _host("rms_connector_client", facts, kind=kind)
+    result = run_host("rms_connector_client", facts, kind=kind)
     if expected is None:
         assert not result.get("failed"), result.get("msg")
     else:
         assert result["failed"] and expected in result["msg"], result["msg"]
-
-
-# ---- Intune Exchange Connector ------------------------------------------------------------------
-
-def _zip(tmp_path, names, name="Exchange_Connector_Setup.zip"):
-    path = tmp_path / name
-    with zipfile.ZipFile(path, "w") as archive:
-        for entry in names:
-            archive.writestr(entry, "x")
-    return str(path)
-
-
-def _iec(tmp_path, **kw):
-    params = {k: v.get("default") for k, v in cr.ARGUMENT_SPEC.items()}
-    params.update(component="exchange_connector", connector_hosts=["iec01"], cas_server="ex01.contoso.com",
-                  service_account="CONTOSO\\svc-iec",
-                  package=_zip(tmp_path, ["Exchange_Connector_Setup/Exchange_Connector_Setup.exe",
-                                          "Exchange_Connector_Setup/MicrosoftIntune.accountcert"]))
-    params.update(kw)
-    return cr.run(params)
-
-
-def test_exchange_connector_inventory_warns_about_the_end_of_support(tmp_path):
-    result = _iec(tmp_path)
-    assert not result.get("failed"), result.get("msg")
-    support = next(c for c in result["checks"] if c["id"] == "exchange_connector.support")
-    assert support["status"] == "warn" and "2024-01-15" in support["message"]
-    assert "hybrid modern authentication" in support["remedy"]
-    assert result["package"] == {"folder": "Exchange_Connector_Setup",
-                                 "setup": "Exchange_Connector_Setup/Exchange_Connector_Setup.exe",
-                                 "certificate": "Exchange_Connector_Setup/MicrosoftIntune.accountcert"}
-    assert not any(c["id"] == "exchange_connector.support" for c in _iec(tmp_path, support_warning=False)["checks"])
-
-
-@pytest.mark.parametrize("entries,expected", [
-    (["Exchange_Connector_Setup.exe"], "does not contain MicrosoftIntune.accountcert"),
-    (["a/Exchange_Connector_Setup.exe", "b/MicrosoftIntune.accountcert"], "is not in the same folder"),
-    (["setup.exe", "MicrosoftIntune.accountcert"], "does not contain Exchange_Connector_Setup.exe"),
-])
-def test_exchange_connector_package(tmp_path, entries, expected):
-    result = _iec(tmp_path, package=_zip(tmp_path, entries, "p.zip"))
-    assert result["failed"] and expected in result["msg"], result["msg"]
-
-
-def test_exchange_connector_package_not_a_zip(tmp_path):
-    path = tmp_path / "p.zip"
-    path.write_text("not a zip")
-    assert "not a readable zip file" in _iec(tmp_path, package=str(path))["msg"]
-    assert "is not a file on the controller" in _iec(tmp_path, package=str(tmp_path / "missing.zip"))["msg"]
-
-
-@pytest.mark.parametrize("kw,expected", [
-    ({"connector_hosts": ["iec01", "iec02"]}, "only one connector can be installed"),
-    ({"cas_server": "ex 01"}, "intune_exchange_connector_cas_server 'ex 01'"),
-    ({"service_account": "svc-iec"}, "intune_exchange_connector_service_account 'svc-iec'"),
-    ({"role_name": "x" * 41}, "intune_exchange_connector_role_name"),
-    ({"manage_role": True, "exchange_server": ""}, "intune_exchange_connector_exchange_server ''"),
-    ({"notification_account": "notify"}, "intune_exchange_connector_notification_account 'notify'"),
-    ({"intune_admin": "CONTOSO\\admin"}, "intune_exchange_connector_intune_admin"),
-])
-def test_exchange_connector_inputs(tmp_path, kw, expected):
-    result = _iec(tmp_path, **kw)
-    assert result["failed"] and expected in result["msg"], result["msg"]
-
-
-MICROSOFT_CMDLET_REQUIREMENTS = """
-- `Get-ActiveSyncOrganizationSettings`, `Set-ActiveSyncOrganizationSettings`
-- `Get-CasMailbox`, `Set-CasMailbox`
-- `Get-ActiveSyncMailboxPolicy`, `Set-ActiveSyncMailboxPolicy`, `New-ActiveSyncMailboxPolicy`, `Remove-ActiveSyncMailboxPolicy`
-- `Get-ActiveSyncDeviceAccessRule`, `Set-ActiveSyncDeviceAccessRule`, `New-ActiveSyncDeviceAccessRule`, `Remove-ActiveSyncDeviceAccessRule`
-- `Get-ActiveSyncDeviceStatistics`
-- `Get-ActiveSyncDevice`
-- `Get-ExchangeServer`
-- `Get-ActiveSyncDeviceClass`
-- `Get-Recipient`
-- `Clear-ActiveSyncDevice`, `Remove-ActiveSyncDevice`
-- `Set-ADServerSettings`
-- `Get-Command`
-"""  # memdocs intune/protect/exchange-connector-install.md, "Exchange cmdlet requirements" (verbatim)
-
-
-def test_exchange_connector_cmdlets_are_exactly_microsofts_list():
-    documented = re.findall(r"`([A-Za-z]+-[A-Za-z]+)`", MICROSOFT_CMDLET_REQUIREMENTS)
-    role_vars = yaml.safe_load((ROLES / "intune_exchange_connector/vars/main.yml").read_text())
-    assert role_vars["__intune_exchange_connector_cmdlets"] == documented
-    tasks = (ROLES / "intune_exchange_connector/tasks/exchange_role.yml").read_text()
-    assert 'cmdlets: "{{ __intune_exchange_connector_cmdlets }}"' in tasks
-
-
-def test_exchange_connector_connectivity_comes_from_the_network_tables():
-    """connectivity.yml hands the network role the component and the CAS; the port and endpoint
-    tables then give the CAS on 443 and the Intune service on 443 (memdocs: 'Network')."""
-    from ansible_collections.ems.enable.plugins.module_utils.network import tables as network_tables
-
-    tasks = yaml.safe_load((ROLES / "intune_exchange_connector/tasks/connectivity.yml").read_text())
-    include = tasks[0]
-    assert include["ansible.builtin.include_role"]["name"] == "ems.enable.network"
-    role_vars = include["vars"]
-    assert role_vars["network_firewall"] is False
-    targets = {k: ["ex01.contoso.com"] for k in role_vars["network_targets"]}
-    checks, untested = network_tables.connectivity_checks(role_vars["network_components"], [], targets)
-    found = {(c["host"], c["port"]) for c in checks}
-    assert ("ex01.contoso.com", 443) in found
-    assert ("manage.microsoft.com", 443) in found
-    assert any(u["to"] == "*.manage.microsoft.com" for u in untested)
