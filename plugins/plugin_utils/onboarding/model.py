@@ -149,7 +149,7 @@ def attended_body(step, rerun_hint=None):
 
 def attended_plain(step, number=None, width=100):
     """The whole block as plain text (the action's msg, for any stdout callback)."""
-    from ansible_collections.ems.enable.plugins.plugin_utils import onboarding_text as ot
+    from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import text as ot
 
     style = ot.Style(color=False, unicode=False)
     host = step.get("host")

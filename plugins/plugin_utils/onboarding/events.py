@@ -1,6 +1,6 @@
 # Copyright (c) ems.enable contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Translates Ansible callback events into onboarding_model.Recorder calls.
+"""Translates Ansible callback events into model.Recorder calls.
 
 Shared by the stdout callback ems.enable.onboarding (which also draws the screen) and the
 notification callback ems.enable.onboarding_report (report files only, for runs whose stdout
@@ -18,8 +18,8 @@ from ansible import context
 from ansible.module_utils.common.text.converters import to_text
 from ansible.release import __version__ as ansible_version
 
-from ansible_collections.ems.enable.plugins.plugin_utils import onboarding_model as om
-from ansible_collections.ems.enable.plugins.plugin_utils import onboarding_writers as ow
+from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import model as om
+from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import writers as ow
 
 try:  # ansible-core >= 2.19: data tagging
     from ansible.parsing.vault import EncryptedString

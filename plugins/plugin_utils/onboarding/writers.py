@@ -1,6 +1,6 @@
 # Copyright (c) ems.enable contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Writes the onboarding report model (onboarding_model.Recorder.model()) to files.
+"""Writes the onboarding report model (model.Recorder.model()) to files.
 
 report.md (Markdown), report.html (one self-contained file: inline CSS, no script, no external
 asset; prints well), report.json (the model itself) and junit.xml (preconditions, verify results,

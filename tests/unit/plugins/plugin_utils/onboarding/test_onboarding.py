@@ -1,4 +1,4 @@
-"""Unit tests of the onboarding output and report (plugin_utils/onboarding_*, the attended-step helpers).
+"""Unit tests of the onboarding output and report (plugin_utils/onboarding/, the attended-step helpers).
 
 The whole callback is exercised through ansible-playbook in tests/integration/test_onboarding_output.py;
 here the pieces are tested with plain data: layout limits, color rules, masking, the recorder's
@@ -15,10 +15,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from ansible_collections.ems.enable.plugins.module_utils import attended_step as ast_utils
-from ansible_collections.ems.enable.plugins.plugin_utils import onboarding_model as om
-from ansible_collections.ems.enable.plugins.plugin_utils import onboarding_text as ot
-from ansible_collections.ems.enable.plugins.plugin_utils import onboarding_writers as ow
-from ansible_collections.ems.enable.plugins.plugin_utils.onboarding_events import phase_of
+from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import model as om
+from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import text as ot
+from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import writers as ow
+from ansible_collections.ems.enable.plugins.plugin_utils.onboarding.events import phase_of
 
 ESC = "\x1b"
 LONG = ("Forest legacy.emslab.test is at functional level Windows Server 2003 (2); Windows Server 2008 (3) "
