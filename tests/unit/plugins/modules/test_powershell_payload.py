@@ -69,12 +69,14 @@ def render_payload(name):
     builder = module_manifest._create_powershell_wrapper  # pylint: disable=protected-access
     args = {"_ansible_check_mode": True}
     if "name" in inspect.signature(builder).parameters:  # ansible-core 2.19 and later: keyword-only
-        payload = builder(name=FQCN_PREFIX + name, module_data=data, module_path=str(path), module_args=args,
-                          environment={}, async_timeout=0, become_plugin=None, substyle="powershell",
-                          task_vars={}, profile="legacy")
-    else:  # ansible-core 2.16 - 2.18
-        payload = builder(data, str(path), args, {}, 0, False, None, None, None, None, "powershell", {},
-                          FQCN_PREFIX + name)
+        kwargs = dict(name=FQCN_PREFIX + name, module_data=data, module_path=str(path), module_args=args,
+                      environment={}, async_timeout=0, become_plugin=None, substyle="powershell",
+                      task_vars={}, profile="legacy")
+    else:  # ansible-core 2.16 - 2.18 (a dict, so that pylint does not hold either signature against the other)
+        kwargs = dict(b_module_data=data, module_path=str(path), module_args=args, environment={}, async_timeout=0,
+                      become=False, become_method=None, become_user=None, become_password=None, become_flags=None,
+                      substyle="powershell", task_vars={}, module_fqn=FQCN_PREFIX + name)
+    payload = builder(**kwargs)
     return json.loads(payload.split(b"\0\0\0\0", 1)[1])
 
 
