@@ -157,7 +157,10 @@ def test_controller_namespace_resolves_every_dc(lab):
         for dc in forest.dcs:
             proc = lab.run(["getent", "hosts", dc.fqdn], timeout=30)
             assert proc.stdout.split()[:2] == [dc.ip, dc.fqdn]
-    krb5 = lab.run(["cat", "/etc/krb5.conf"]).stdout
+    # Kerberos reads the lab's own krb5.conf (KRB5_CONFIG), never a host file
+    krb5_config = lab.run(["sh", "-c", 'echo "$KRB5_CONFIG"']).stdout.strip()
+    assert krb5_config == str(lab.krb5_conf)
+    krb5 = lab.run(["cat", krb5_config]).stdout
     for forest in lab.forests:
         assert f"{forest.realm} = {{" in krb5
 

@@ -13,13 +13,16 @@ Topology of one lab (id = 4 hex chars, subnet = a free 10.251.N.0/24)::
 
 Both ends of every veth pair live in namespaces created here; nothing is attached to the root
 namespace, there is no default route, and the DCs' DNS has no forwarder: lab traffic cannot
-leave the lab. /etc/netns/<ns>/{hosts,resolv.conf,krb5.conf} give every namespace the lab's
-names, DNS and Kerberos realms (``ip netns exec`` bind-mounts them over /etc).
+leave the lab. /etc/netns/<ns>/{hosts,resolv.conf} give every namespace the lab's names and DNS
+(``ip netns exec`` bind-mounts them over /etc). Kerberos reads the lab's own STATE/krb5.conf:
+every command the lab runs gets KRB5_CONFIG pointing at it, so no host file is needed (a new
+Debian machine has no /etc/krb5.conf, and ``ip netns exec`` can only bind over existing files).
 
 Everything else lives in the state dir (default ./lab-state or $EMSLAB_STATE)::
 
     STATE/.emslab            marker: this directory belongs to emslab (down may delete it)
     STATE/lab.json           the lab description (see Lab.status())
+    STATE/krb5.conf          the lab's Kerberos realms (KRB5_CONFIG of every lab command)
     STATE/<forest>/ca.pem    CA bundle of all DCs of the forest (stable path for inventories)
     STATE/<forest>/<dc>/     the DC's Samba targetdir (etc/smb.conf, private/, run/, log/)
 """
@@ -631,10 +634,16 @@ class Lab:
         self.down()
 
     # ---- running commands --------------------------------------------------------------------
+    @property
+    def krb5_conf(self) -> Path:
+        """The lab's Kerberos configuration (KRB5_CONFIG of every command run in the lab)."""
+        return self.state_dir / "krb5.conf"
+
     def env(self, extra: dict | None = None) -> dict:
         env = dict(os.environ)
         env.update(self.base_env)
         env[STATE_ENV] = str(self.state_dir)
+        env["KRB5_CONFIG"] = str(self.krb5_conf)
         if extra:
             env.update({k: str(v) for k, v in extra.items()})
         return env
@@ -861,14 +870,13 @@ class Lab:
         _write(f"/etc/netns/{self.ctl_netns}/hosts", hosts_text)
         _write(f"/etc/netns/{self.ctl_netns}/resolv.conf",
                f"# emslab lab {self.id}\nnameserver {first_dc}\nsearch {forests[0].dns_domain}\n")
-        _write(f"/etc/netns/{self.ctl_netns}/krb5.conf", krb5)
+        _write(self.krb5_conf, krb5)
         for f in forests:
             for d in f.dcs:
                 _write(f"/etc/netns/{d.netns}/hosts", hosts_text)
                 _write(f"/etc/netns/{d.netns}/resolv.conf",
                        f"# emslab lab {self.id}\nnameserver {f.dcs[0].ip}\n"
                        f"search {f.dns_domain}\n")
-                _write(f"/etc/netns/{d.netns}/krb5.conf", krb5)
 
     def _parallel(self, fn: Callable[[ForestSpec], None], specs: list[ForestSpec],
                   workers: int) -> None:
