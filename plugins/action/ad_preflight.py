@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_modules
+from ansible_collections.ems.enable.plugins.module_utils.ad import modules as ad_modules
 from ansible_collections.ems.enable.plugins.plugin_utils.controller_action import ControllerModuleAction
 
 

@@ -8,7 +8,7 @@ before anything is copied to a Windows host.
 
 from __future__ import annotations
 
-from ansible_collections.ems.enable.plugins.module_utils import adfs_certificate
+from ansible_collections.ems.enable.plugins.module_utils.adfs import certificate as adfs_certificate
 from ansible_collections.ems.enable.plugins.plugin_utils.controller_action import ControllerModuleAction
 
 

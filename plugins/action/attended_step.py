@@ -16,7 +16,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.ems.enable.plugins.module_utils.attended_step import (
     ARGUMENT_SPEC, SPEC_KWARGS, STEP_ID, describe, holds, lookup)
-from ansible_collections.ems.enable.plugins.plugin_utils import onboarding_model as om
+from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import model as om
 
 
 display = Display()

@@ -4,11 +4,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.ems.enable.plugins.module_utils import connector_rules
+from ansible_collections.ems.enable.plugins.module_utils.connectors import preflight
 from ansible_collections.ems.enable.plugins.plugin_utils.controller_action import ControllerModuleAction
 
 
 class ActionModule(ControllerModuleAction):
-    ARGUMENT_SPEC = connector_rules.ARGUMENT_SPEC
-    SPEC_KWARGS = connector_rules.SPEC_KWARGS
-    RUNNER = staticmethod(connector_rules.run)
+    ARGUMENT_SPEC = preflight.ARGUMENT_SPEC
+    SPEC_KWARGS = preflight.SPEC_KWARGS
+    RUNNER = staticmethod(preflight.run)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.ems.enable.plugins.module_utils import readiness
+from ansible_collections.ems.enable.plugins.module_utils.readiness import directory_readiness as readiness
 from ansible_collections.ems.enable.plugins.plugin_utils.controller_action import ControllerModuleAction
 
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.ems.enable.plugins.module_utils import sync_permissions
+from ansible_collections.ems.enable.plugins.module_utils.ad import sync_permissions
 from ansible_collections.ems.enable.plugins.plugin_utils.controller_action import ControllerModuleAction
 
 

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.ems.enable.plugins.module_utils import tls_endpoint
+from ansible_collections.ems.enable.plugins.module_utils.network import tls_endpoint
 from ansible_collections.ems.enable.plugins.plugin_utils.controller_action import ControllerModuleAction
 
 

@@ -112,9 +112,9 @@ from ansible import context
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.ems.enable.plugins.plugin_utils import onboarding_model as om
-from ansible_collections.ems.enable.plugins.plugin_utils import onboarding_text as ot
-from ansible_collections.ems.enable.plugins.plugin_utils.onboarding_events import OnboardingEvents
+from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import model as om
+from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import text as ot
+from ansible_collections.ems.enable.plugins.plugin_utils.onboarding.events import OnboardingEvents
 
 LABELS = {
     "ok": "OK", "changed": "CHANGED", "failed": "FAILED", "skipped": "SKIPPED", "unreachable": "UNREACH",

@@ -28,7 +28,7 @@ extends_documentation_fragment:
 from ansible import constants as C
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.ems.enable.plugins.plugin_utils.onboarding_events import OnboardingEvents
+from ansible_collections.ems.enable.plugins.plugin_utils.onboarding.events import OnboardingEvents
 
 STDOUT_NAMES = ("ems.enable.onboarding",)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # LDAP connection options of every controller-side AD module (module_utils/ldap_client.py).
+    # LDAP connection options of every controller-side AD module (module_utils/ad/ldap_client.py).
     DOCUMENTATION = r"""
 options:
   server:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.ems.enable.plugins.module_utils import network_tables as nt
+from ansible_collections.ems.enable.plugins.module_utils.network import tables as nt
 
 
 def _dicts(value, name):

@@ -8,8 +8,8 @@ name: network_plan
 short_description: Firewall rules and connectivity checks of a host, from the collection's port and endpoint tables
 version_added: 0.1.0
 description:
-  - Derives, from the collection's port table (C(plugins/module_utils/data/ports.yml)) and endpoint
-    table (C(plugins/module_utils/data/endpoints.yml)), what roles/network applies to a host with the
+  - Derives, from the collection's port table (C(plugins/module_utils/network/ports.yml)) and endpoint
+    table (C(plugins/module_utils/network/endpoints.yml)), what roles/network applies to a host with the
     given components. Every row of both tables names the Microsoft document it comes from.
   - V(firewall_rules) returns rules in the shape of community.windows.win_firewall_rule's options
     (name, group, description, direction, action, enabled, protocol, profiles, localport or
@@ -88,7 +88,7 @@ _raw:
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.ems.enable.plugins.module_utils import network_tables as nt
+from ansible_collections.ems.enable.plugins.module_utils.network import tables as nt
 
 WHAT = ("firewall_rules", "checks", "untested", "flows")
 

@@ -1,11 +1,12 @@
 # Copyright (c) ems.enable contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The collection's data files (plugins/module_utils/data/): the one place that reads them.
+"""The collection's data files: the one place that reads them.
 
 Tables that are facts (IdFix's TLDs and rules, ports, endpoints, the RMS connector registry values)
-live as data next to the code; every reader goes through here. The controller-side modules run in
-the controller process (action plugins), where Ansible's collection loader serves package data;
-a plain import (unit tests, scripts) reads the file next to this module.
+live as data in the package of the component that owns them (module_utils/<component>/<file>);
+every reader goes through here. The controller-side modules run in the controller process (action
+plugins), where Ansible's collection loader serves package data; a plain import (unit tests,
+scripts) reads the file under the directory of this module.
 """
 
 from __future__ import annotations
@@ -16,25 +17,25 @@ import pkgutil
 PACKAGE = "ansible_collections.ems.enable.plugins.module_utils"
 
 
-def read_bytes(name):
-    """Raw content of data/<name>."""
+def read_bytes(component, name):
+    """Raw content of <component>/<name>, e.g. ("network", "ports.yml")."""
     raw = None
     try:
-        raw = pkgutil.get_data(PACKAGE, "data/" + name)
+        raw = pkgutil.get_data("%s.%s" % (PACKAGE, component), name)
     except (OSError, ImportError, ValueError):
         raw = None
     if raw is None:
-        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", name), "rb") as handle:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), component, name), "rb") as handle:
             raw = handle.read()
     return raw
 
 
-def read_text(name):
-    return read_bytes(name).decode("utf-8")
+def read_text(component, name):
+    return read_bytes(component, name).decode("utf-8")
 
 
-def load_yaml(name):
-    """data/<name> parsed with PyYAML's safe loader (PyYAML comes with ansible-core)."""
+def load_yaml(component, name):
+    """<component>/<name> parsed with PyYAML's safe loader (PyYAML comes with ansible-core)."""
     import yaml
 
-    return yaml.safe_load(read_text(name))
+    return yaml.safe_load(read_text(component, name))

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#AnsibleRequires -PowerShell ..module_utils.AadConnect
+#AnsibleRequires -PowerShell ..module_utils.connectors.AadConnect
 
 # Read-only: what the aad_connect role decides on. Microsoft sources per value in the .yml doc
 # and in roles/aad_connect/README.md.

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#AnsibleRequires -PowerShell ..module_utils.AadConnect
+#AnsibleRequires -PowerShell ..module_utils.connectors.AadConnect
 
 # The Active Directory permissions of an Entra Connect AD DS Connector account, granted with
 # Microsoft's own AdSyncConfig.psm1 cmdlets (how-to-connect-configure-ad-ds-connector-account.md,

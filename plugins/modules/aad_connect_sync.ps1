@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#AnsibleRequires -PowerShell ..module_utils.AadConnect
+#AnsibleRequires -PowerShell ..module_utils.connectors.AadConnect
 
 # The settings of an Entra Connect Sync server that Microsoft supports changing with PowerShell
 # after the wizard's configuration: password hash sync per AD connector, the sync scheduler

@@ -143,7 +143,7 @@ unreachable_servers:
   sample: [{server: dc1.corp.example.com, error: "dc1.corp.example.com:636: cannot connect: connection refused"}]
 """
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_modules
+from ansible_collections.ems.enable.plugins.module_utils.ad import modules as ad_modules
 
 
 def main():

@@ -133,7 +133,7 @@ forests:
   elements: dict
 """
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_modules
+from ansible_collections.ems.enable.plugins.module_utils.ad import modules as ad_modules
 
 
 def main():

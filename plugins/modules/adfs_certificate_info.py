@@ -171,7 +171,8 @@ required_names:
   elements: str
 """
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_modules, adfs_certificate
+from ansible_collections.ems.enable.plugins.module_utils.adfs import certificate as adfs_certificate
+from ansible_collections.ems.enable.plugins.module_utils.ad import modules as ad_modules
 
 
 def main():

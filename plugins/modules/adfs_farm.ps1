@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#AnsibleRequires -PowerShell ansible_collections.ems.enable.plugins.module_utils.AdfsDeployment
+#AnsibleRequires -PowerShell ansible_collections.ems.enable.plugins.module_utils.adfs.AdfsDeployment
 
 # Creates the first (primary) node of an AD FS farm with Install-AdfsFarm, once: a host that is
 # already configured for this federation service is left as it is (changed=false); a host that is

@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#AnsibleRequires -PowerShell ansible_collections.ems.enable.plugins.module_utils.AdfsDeployment
+#AnsibleRequires -PowerShell ansible_collections.ems.enable.plugins.module_utils.adfs.AdfsDeployment
 
 # Adds this host to an existing AD FS farm with Add-AdfsFarmNode, once: a host that already is a
 # node of this federation service is left as it is (changed=false).

@@ -269,7 +269,7 @@ authorization:
 registry:
   description:
     - Registry values for the server (O(component=rms_connector_client), inventory stage), rendered from
-      plugins/module_utils/data/rms_connector_registry.yml; C(name) "" is the (Default) value.
+      plugins/module_utils/connectors/rms_connector_registry.yml; C(name) "" is the (Default) value.
   returned: when component is rms_connector_client and stage is inventory
   type: list
   elements: dict
@@ -294,11 +294,12 @@ package:
   sample: {folder: "", setup: Exchange_Connector_Setup.exe, certificate: MicrosoftIntune.accountcert}
 """
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_modules, connector_rules
+from ansible_collections.ems.enable.plugins.module_utils.ad import modules as ad_modules
+from ansible_collections.ems.enable.plugins.module_utils.connectors import preflight
 
 
 def main():
-    ad_modules.module_main(connector_rules.ARGUMENT_SPEC, connector_rules.SPEC_KWARGS, connector_rules.run)
+    ad_modules.module_main(preflight.ARGUMENT_SPEC, preflight.SPEC_KWARGS, preflight.run)
 
 
 if __name__ == "__main__":

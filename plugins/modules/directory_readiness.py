@@ -279,7 +279,8 @@ rows_truncated:
   type: bool
 """
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_modules, readiness
+from ansible_collections.ems.enable.plugins.module_utils.readiness import directory_readiness as readiness
+from ansible_collections.ems.enable.plugins.module_utils.ad import modules as ad_modules
 
 
 def main():

@@ -20,7 +20,7 @@ description:
     records (C(_ldap._tcp), C(_kerberos._tcp), C(_ldap._tcp.dc._msdcs), C(_kerberos._tcp.dc._msdcs) and
     C(_gc._tcp) of the forest root), listing every DC of O(domain_controllers)."
   - The expected targets and the Microsoft documents they come from are in the collection's endpoint
-    table (C(plugins/module_utils/data/endpoints.yml)); docs/network.md shows them.
+    table (C(plugins/module_utils/network/endpoints.yml)); docs/network.md shows them.
   - Every record is reported as V(pass), V(warn) or V(fail) with a message naming the record, the
     resolver and what was found (missing, wrong type, wrong target), and a remedy (the DnsServer
     PowerShell command to run). Fails when any record fails, listing all of them.
@@ -208,8 +208,8 @@ resolvers:
   elements: str
 """
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_modules
-from ansible_collections.ems.enable.plugins.module_utils import dns_check
+from ansible_collections.ems.enable.plugins.module_utils.ad import modules as ad_modules
+from ansible_collections.ems.enable.plugins.module_utils.network import dns_check
 
 
 def main():

@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#AnsibleRequires -PowerShell ansible_collections.ems.enable.plugins.module_utils.ExchangeSession
+#AnsibleRequires -PowerShell ansible_collections.ems.enable.plugins.module_utils.connectors.ExchangeSession
 
 # The organization's IRM settings that the RMS connector needs (Microsoft, "Configuring servers for
 # the Microsoft Rights Management connector": "Enable IRM functionality for Exchange by using the

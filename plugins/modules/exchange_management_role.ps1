@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#AnsibleRequires -PowerShell ansible_collections.ems.enable.plugins.module_utils.ExchangeSession
+#AnsibleRequires -PowerShell ansible_collections.ems.enable.plugins.module_utils.connectors.ExchangeSession
 
 # A custom Exchange management role (RBAC) holding EXACTLY the given cmdlets, assigned to one user.
 # Exchange only lets a custom role copy entries of ONE parent role ("You can only add a role entry to

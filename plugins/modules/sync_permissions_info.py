@@ -91,7 +91,8 @@ all_granted:
   type: bool
 """
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_modules, sync_permissions
+from ansible_collections.ems.enable.plugins.module_utils.ad import modules as ad_modules
+from ansible_collections.ems.enable.plugins.module_utils.ad import sync_permissions
 
 
 def main():

@@ -167,8 +167,8 @@ summary:
   sample: {pass: 5, warn: 0, fail: 0}
 """
 
-from ansible_collections.ems.enable.plugins.module_utils import ad_modules
-from ansible_collections.ems.enable.plugins.module_utils import tls_endpoint
+from ansible_collections.ems.enable.plugins.module_utils.ad import modules as ad_modules
+from ansible_collections.ems.enable.plugins.module_utils.network import tls_endpoint
 
 
 def main():

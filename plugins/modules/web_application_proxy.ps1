@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#AnsibleRequires -PowerShell ansible_collections.ems.enable.plugins.module_utils.AdfsDeployment
+#AnsibleRequires -PowerShell ansible_collections.ems.enable.plugins.module_utils.adfs.AdfsDeployment
 
 # Configures Web Application Proxy as the federation server proxy of an AD FS farm with
 # Install-WebApplicationProxy, once: a proxy already configured for this federation service is left

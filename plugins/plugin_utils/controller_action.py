@@ -15,7 +15,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.ems.enable.plugins.module_utils.ldap_client import LdapError
+from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError
 
 display = Display()
 

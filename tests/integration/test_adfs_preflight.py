@@ -4,7 +4,7 @@ Each test runs the role the way users do (ansible-playbook, the farm play and th
 Windows-looking inventory hosts (ansible_connection=winrm) whose address is loopback on a closed port
 (127.0.0.x:1): were the role to connect, the run would show `ESTABLISH WINRM CONNECTION` (-vvv) and
 an UNREACHABLE host, and nothing would leave the machine. The certificates are generated here with
-`cryptography` (tests/unit/plugins/module_utils/adfs_pki.py); no key is committed.
+`cryptography` (tests/unit/plugins/module_utils/adfs/adfs_pki.py); no key is committed.
 
 The positive control (good input, AD preflight off) shows the first WinRM attempt comes right after
 the controller-side checks, so the "no connection" assertions can fail. The last tests read the
@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "unit" / "plugins" / "module_utils"))
+sys.path.insert(0, str(ROOT / "tests" / "unit" / "plugins" / "module_utils" / "adfs"))
 
 from adfs_pki import NOW, PASSWORD, make_ca, make_cert, write_pfx  # noqa: E402
 from conftest import project_env  # noqa: E402

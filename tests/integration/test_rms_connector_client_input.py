@@ -89,7 +89,7 @@ def test_the_exchange_password_is_never_printed(runs):
 
 def expected_rows(kind, connector_url, tenant):
     """The table rendered here, independently of the collection's code."""
-    table = yaml.safe_load((ROOT / "plugins/module_utils/data/rms_connector_registry.yml").read_text())
+    table = yaml.safe_load((ROOT / "plugins/module_utils/connectors/rms_connector_registry.yml").read_text())
     values = {"connector_url": connector_url, "tenant_url": tenant}
     return [{"id": r["id"], "path": r["path"].format(**values), "name": r["name"].format(**values),
              "data": r["data"].format(**values), "type": r["type"]}

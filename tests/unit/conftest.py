@@ -4,7 +4,7 @@ scripts/bootstrap builds .venv/collections/ansible_collections/ with the Windows
 a link ems/enable -> this working tree. That directory goes first on sys.path and becomes the
 collections path of Ansible's collection loader, the way `ansible-test units` sets it up, so
 
-    from ansible_collections.ems.enable.plugins.module_utils import ad_levels
+    from ansible_collections.ems.enable.plugins.module_utils.ad import levels as ad_levels
 
 imports the code of this working tree (through the link), and module_utils that import other
 collections (ansible.windows, microsoft.ad ...) resolve too. Run them with `scripts/test units`

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.ems.enable.plugins.module_utils.ad_levels import LEVEL_KEYS
+from ansible_collections.ems.enable.plugins.module_utils.ad.levels import LEVEL_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 ROLE = ROOT / "roles" / "aad_connect"

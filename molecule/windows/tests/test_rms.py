@@ -3,7 +3,7 @@
 Read-only checks through the same WinRM connection as the playbooks:
 - connector servers: the connector is installed (web.config of its web service) and
   /_wmcs/certification/servercertification.asmx answers on the server;
-- Exchange servers: every registry value of plugins/module_utils/data/rms_connector_registry.yml for
+- Exchange servers: every registry value of plugins/module_utils/connectors/rms_connector_registry.yml for
   the server's kind is present with the rendered data.
 A connector host whose install is still an attended step pending is skipped, saying so.
 """
@@ -20,7 +20,7 @@ import yaml
 
 INVENTORY = os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"])
 ROOT = Path(__file__).resolve().parents[3]
-TABLE = ROOT / "plugins/module_utils/data/rms_connector_registry.yml"
+TABLE = ROOT / "plugins/module_utils/connectors/rms_connector_registry.yml"
 
 
 def _hosts(group):

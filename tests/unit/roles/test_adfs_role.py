@@ -21,7 +21,7 @@ README = (ROLE / "README.md").read_text()
 #: Required in main/proxy, optional in verify (the served certificate is compared when a PFX is given).
 VERIFY_OPTIONAL = {"adfs_certificate_pfx_path", "adfs_certificate_pfx_password"}
 POWERSHELL = sorted([*ROOT.glob("plugins/modules/adfs_*.ps1"), ROOT / "plugins" / "modules" / "web_application_proxy.ps1",
-                     ROOT / "plugins" / "module_utils" / "AdfsDeployment.psm1", *ROLE.glob("files/*.ps1")])
+                     ROOT / "plugins" / "module_utils" / "adfs" / "AdfsDeployment.psm1", *ROLE.glob("files/*.ps1")])
 
 
 def all_options():

@@ -1,5 +1,5 @@
 """The Exchange PowerShell modules (exchange_management_role, exchange_irm_configuration): their
-Ansible.Basic spec - including the session options of module_utils/ExchangeSession.psm1 they merge in -
+Ansible.Basic spec - including the session options of module_utils/connectors/ExchangeSession.psm1 they merge in -
 agrees with their .yml documentation, and every Exchange cmdlet they call is cited (Learn link in a
 comment next to the call, or in the module's header).
 
@@ -17,7 +17,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[4]
 MODULES = ["exchange_management_role", "exchange_irm_configuration"]
 OPTION = re.compile(r"^\s{8}(\w+) = @\{ (.*) \}\s*$", re.M)
-SESSION = ROOT / "plugins/module_utils/ExchangeSession.psm1"
+SESSION = ROOT / "plugins/module_utils/connectors/ExchangeSession.psm1"
 
 
 def ps_value(text):

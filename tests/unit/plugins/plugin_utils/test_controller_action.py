@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 
-from ansible_collections.ems.enable.plugins.module_utils.ldap_client import LdapError
+from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError
 from ansible_collections.ems.enable.plugins.plugin_utils.controller_action import ControllerModuleAction
 
 SECRET = "S3cret-Passw0rd"

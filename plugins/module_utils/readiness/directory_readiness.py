@@ -1,0 +1,207 @@
+# Copyright (c) ems.enable contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argument spec and entry point of ems.enable.directory_readiness (IdFix's rules over LDAP).
+
+Pieces (this package): rules (the rule engine over idfix_rules.json), scan (planning and the
+streamed paged searches), report (CSV and JSON written under temporary names).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import resource
+import time
+
+from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
+from ansible_collections.ems.enable.plugins.module_utils.ad import rules as ad_rules
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.readiness import report
+from ansible_collections.ems.enable.plugins.module_utils.readiness import rules
+from ansible_collections.ems.enable.plugins.module_utils.readiness import scan
+
+DEFAULT_PAGE_SIZE = 1000  # IdFix's page size (Rules/RuleCollection.cs); AD's MaxPageSize default
+DEFAULT_PARALLEL = 2  # parts per search (uSNCreated ranges) read at once; 1 = one search, as IdFix
+SHOW_VALUES_LIMIT = 1000  # rows returned in the task result with show_values=true
+
+READINESS_SPEC = dict(
+    lc.LDAP_ARGUMENT_SPEC,
+    search_base=dict(type="list", elements="str", default=[]),
+    global_catalog=dict(type="bool", default=False),
+    filter=dict(type="str", default=rules.DEFAULT_FILTER),
+    page_size=dict(type="int", default=DEFAULT_PAGE_SIZE),
+    page_timeout=dict(type="int", default=120),
+    parallel=dict(type="int", default=DEFAULT_PARALLEL),
+    ignore=dict(type="list", elements="str", default=[]),
+    output_dir=dict(type="path", required=True),
+    report_name=dict(type="str"),
+    fail_on=dict(type="list", elements="str", default=[], choices=list(rules.ERROR_KINDS)),
+    show_values=dict(type="bool", default=False),
+)
+READINESS_KWARGS = {}
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def _validate(params):
+    """Input errors found before any connection (LDAP options, bases, ignore list, files)."""
+    warnings = lc.validate_params(params)
+    if params["page_size"] < 1:
+        raise lc.LdapError("page_size: must be 1 or more (AD returns at most MaxPageSize, default 1000, per page).",
+                           kind="input")
+    if not 1 <= params["parallel"] <= scan.MAX_PARALLEL:
+        raise lc.LdapError("parallel: %d is out of range: give 1 (one search per domain, as IdFix) to %d." % (
+            params["parallel"], scan.MAX_PARALLEL), kind="input")
+    if params["page_timeout"] < 1:
+        raise lc.LdapError("page_timeout: must be a positive number of seconds.", kind="input")
+    flt = (params.get("filter") or "").strip()
+    if not flt:
+        raise lc.LdapError("filter: must not be empty (IdFix's default is %s)." % rules.DEFAULT_FILTER, kind="input")
+    if not flt.startswith("("):
+        flt = "(%s)" % flt  # RFC 4515 allows the outer parentheses to be left out only in tools; add them
+    params["filter"] = flt
+    bases = []
+    for base in params.get("search_base") or []:
+        base = (base or "").strip()
+        if not base:
+            raise lc.LdapError("search_base: an entry is empty.", "Give DNs such as OU=Staff,DC=corp,DC=example,DC=com.",
+                               kind="input")
+        bases.append(_dn(base, "search_base"))
+    scan.check_overlap(bases)
+    params["search_base"] = bases
+    entries = []
+    for entry in params.get("ignore") or []:
+        text = (entry or "").strip()
+        if not text:
+            raise lc.LdapError("ignore: an entry is empty.", kind="input")
+        entries.append(text if any(c in text for c in "*?[") else _dn(text, "ignore"))
+    params["ignore"] = entries
+    name = params.get("report_name")
+    if name is not None and not _NAME_RE.match(name):
+        raise lc.LdapError("report_name: %r: use letters, digits, dot, dash and underscore (no path)." % name,
+                           kind="input")
+    if params.get("port") in scan.GC_PORTS.values():
+        params["global_catalog"] = True  # port 3268/3269 is a global catalog: scan it as one
+    report.check_output_dir(params["output_dir"])
+    return warnings
+
+
+def _dn(text, option):
+    lc.check_requirements()
+    try:
+        return scan.ldap.dn.dn2str(scan.ldap.dn.str2dn(text))
+    except (scan.ldap.DECODING_ERROR, TypeError, ValueError):
+        raise lc.LdapError("%s: %r is not a distinguished name." % (option, text),
+                           "Write it as in AD, for example OU=Staff,DC=corp,DC=example,DC=com.", kind="input") from None
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process (VmHWM; getrusage as a fallback)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024.0, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+
+
+def run_directory_readiness(params, check_mode=False):
+    """Read-only scan of one forest; identical in check mode (the report files are written in both)."""
+    params = dict(params)
+    warnings = _validate(params)
+    started = time.time()
+    clock = time.monotonic()
+    cpu = time.process_time()
+    the_plan = scan.plan(params)
+    writer = None
+    try:
+        warnings.extend(the_plan.warnings)
+        name = params.get("report_name") or "directory-readiness-%s" % the_plan.forest
+        header = {
+            "tool": "ems.enable.directory_readiness",
+            "rules": rules.TABLE["source"],
+            "forest": the_plan.forest,
+            "global_catalog": the_plan.global_catalog,
+            "filter": params["filter"],
+            "search_bases": [t.base for t in the_plan.tasks],
+            "ignore": params["ignore"],
+            "attributes": the_plan.attributes,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        }
+        writer = report.ReportWriter(params["output_dir"], name, header)
+        writer.keep = SHOW_VALUES_LIMIT if params["show_values"] else 0
+        with contextlib.ExitStack() as spills:
+            def new_spill():
+                return rules.SpillFile(spills.enter_context(report.spill_file(params["output_dir"])))
+
+            engine = rules.RuleEngine(ad_facts.routable_tlds(), writer.row, spill=new_spill(),
+                                      ignore=rules.IgnoreList(params["ignore"]))
+            scan.run(the_plan, engine, params, progress=writer.flush, new_spill=new_spill)
+        elapsed = time.monotonic() - clock
+        summary = engine.summary()
+        searches = [t.describe() for t in the_plan.tasks]
+        performance = {
+            "seconds": round(elapsed, 2),
+            "objects_per_second": round(engine.found / elapsed, 1) if elapsed > 0 else None,
+            "cpu_seconds": round(time.process_time() - cpu, 2),
+            "peak_rss_mb": peak_rss_mb(),
+        }
+        trailer = {"finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "searches": searches,
+                   "summary": summary, "performance": performance}
+        paths = writer.commit(trailer)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        the_plan.close()
+    result = {
+        "changed": False,
+        "forest": the_plan.forest,
+        "global_catalog": the_plan.global_catalog,
+        "searches": searches,
+        "attributes": the_plan.attributes,
+        "missing_attributes": the_plan.missing_attributes,
+        "summary": summary,
+        "performance": performance,
+        "reports": paths,
+        "warnings": warnings,
+    }
+    if params["show_values"]:
+        result["rows"] = writer.kept
+        result["rows_truncated"] = summary["errors"] > len(writer.kept)
+    result["checks"] = readiness_checks(the_plan.forest, summary, params["fail_on"], paths["csv"])
+    failing = {kind: summary["by_error"][kind] for kind in params["fail_on"] if summary["by_error"][kind]}
+    if failing:
+        result["failed"] = True
+        result["msg"] = (
+            "Directory readiness of forest %s: %s (fail_on). %d of %d checked objects have errors; see %s." % (
+                the_plan.forest, ", ".join("%d %s" % (n, k) for k, n in failing.items()),
+                summary["objects_with_errors"], summary["objects_checked"], paths["csv"]))
+    return result
+
+
+def readiness_checks(forest, summary, fail_on, csv_path):
+    """The scan as precondition checks (the onboarding output's table): one per error kind found -
+    fail when the kind is in fail_on, else warn - or one pass. Counts only, no personal data."""
+    checks = []
+    for kind in rules.ERROR_KINDS:
+        count = summary["by_error"][kind]
+        if not count:
+            continue
+        where = ", ".join("%s %d" % (attribute, kinds[kind]) for attribute, kinds in summary["by_attribute"].items()
+                          if kinds.get(kind))
+        ad_rules.add_check(
+            checks, "readiness.%s" % kind, "directory_readiness", forest, "fail" if kind in fail_on else "warn",
+            "Forest %s: %d value%s with IdFix error %s - %s (%s)." % (
+                forest, count, "" if count == 1 else "s", kind, rules.KIND_MEANING[kind], where),
+            "Correct them on premises before the first synchronization; each object, value and IdFix's "
+            "suggested value is in %s." % csv_path)
+    if not checks:
+        ad_rules.add_check(
+            checks, "readiness", "directory_readiness", forest, "pass",
+            "Forest %s: %d objects checked with IdFix's multi-tenant rules, no errors (%d skipped, %d ignored)." % (
+                forest, summary["objects_checked"], summary["objects_skipped"], summary["objects_ignored"]))
+    return checks

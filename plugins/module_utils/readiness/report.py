@@ -1,0 +1,124 @@
+# Copyright (c) ems.enable contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Report files of the directory readiness scan: CSV and JSON, streamed, complete or absent.
+
+Rows are written as the scan finds them (memory does not grow with the errors). Both files are
+written under temporary names (.<name>.partial-<pid>) in the output directory, mode 0600 (they hold
+personal data), and renamed to their final names only when the scan has finished; a scan that fails
+removes them, so no file with the final name ever holds a partial scan.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import tempfile
+
+from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError
+
+CSV_COLUMNS = ("dn", "object_class", "attribute", "value", "errors", "suggested_value", "action")
+REPORT_FORMAT = "ems.enable.directory_readiness/1"
+# Spreadsheet formula injection (OWASP "CSV injection"): a cell starting with one of these is
+# prefixed with ' in the CSV (the JSON keeps the exact value).
+_FORMULA_CHARS = "=+-@\t\r"
+
+
+def check_output_dir(path):
+    """Create the directory if needed and prove it is writable (a real file, not os.access: root)."""
+    if not path:
+        raise LdapError("output_dir: give a directory for the report files.", kind="input")
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise LdapError("output_dir: %s exists and is not a directory." % path,
+                        "Give a directory path for the CSV and JSON reports.", kind="input")
+    try:
+        os.makedirs(path, mode=0o750, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".directory-readiness-probe-", dir=path)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise LdapError("output_dir: cannot write report files to %s: %s." % (path, exc.strerror or exc),
+                        "Give a directory the controller user can create and write, or fix its permissions.",
+                        kind="input") from None
+
+
+def _csv_cell(value):
+    if not value:
+        return ""
+    if value[0] in _FORMULA_CHARS:
+        return "'" + value
+    return value
+
+
+class ReportWriter:
+    """Streams rows into <dir>/<name>.csv and <dir>/<name>.json; commit() publishes them."""
+
+    def __init__(self, directory, name, header):
+        self.directory = directory
+        self.name = name
+        self.final = {"csv": os.path.join(directory, name + ".csv"),
+                      "json": os.path.join(directory, name + ".json")}
+        self.partial = {kind: os.path.join(directory, ".%s.%s.partial-%d" % (name, kind, os.getpid()))
+                        for kind in self.final}
+        self._files = {}
+        try:
+            for kind, path in self.partial.items():
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                self._files[kind] = os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 16)
+        except OSError as exc:
+            self.abort()
+            raise LdapError("output_dir: cannot create report files in %s: %s." % (directory, exc.strerror or exc),
+                            kind="input") from None
+        self._csv = csv.writer(self._files["csv"], lineterminator="\r\n")
+        self._csv.writerow(CSV_COLUMNS)
+        self._json = self._files["json"]
+        head = dict(header, format=REPORT_FORMAT)
+        text = json.dumps(head, indent=1, ensure_ascii=False)
+        self._json.write(text[:-2] + ',\n "rows": [')  # reopen the object: rows come next
+        self._first = True
+        self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        self.kept = []
+        self.keep = 0
+
+    def row(self, row):
+        self._csv.writerow((_csv_cell(row["dn"]), _csv_cell(row["object_class"]), row["attribute"],
+                            _csv_cell(row["value"]), ";".join(row["errors"]), _csv_cell(row["suggested_value"]),
+                            row["action"]))
+        self._json.write(("\n  " if self._first else ",\n  ") + self._dumps(row))
+        self._first = False
+        if len(self.kept) < self.keep:
+            self.kept.append(row)
+
+    def flush(self):
+        """Push written rows to the partial files (progress is visible; called once per batch)."""
+        for handle in self._files.values():
+            handle.flush()
+
+    def commit(self, trailer):
+        """Finish both files and rename them to their final names."""
+        text = json.dumps(dict(trailer, complete=True), indent=1, ensure_ascii=False)
+        self._json.write("\n ],\n" + text[2:])  # the trailer's keys follow "rows"
+        self._json.write("\n")
+        for handle in self._files.values():
+            handle.flush()
+            os.fsync(handle.fileno())
+            handle.close()
+        self._files = {}
+        for kind in ("csv", "json"):  # JSON last: its presence marks a finished scan
+            os.replace(self.partial[kind], self.final[kind])
+        return dict(self.final)
+
+    def abort(self):
+        for handle in self._files.values():
+            with contextlib.suppress(OSError):
+                handle.close()
+        self._files = {}
+        for path in self.partial.values():
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+def spill_file(directory):
+    """An anonymous temporary file (unlinked at once) for the duplicate holders."""
+    return tempfile.TemporaryFile(prefix=".directory-readiness-spill-", dir=directory)

@@ -1,0 +1,573 @@
+# Copyright (c) ems.enable contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""IdFix's multi-tenant rule set, applied to directory entries as they stream in.
+
+The rules are data (data/idfix_rules.json, transcribed from microsoft/idfix c1b74fe, IdFix 2.6.0.3);
+this module is the engine that runs them with IdFix's semantics:
+
+- Skip (Rules/MultiTenantRuleCollection.cs, Skip): cn ending in $, Settings/Constants.cs
+  WellKnownExclusions (cn prefixes), conflict objects (DN contains \\0ACNF:), isCriticalSystemObject,
+  users with service sAMAccountName / mailNickname prefixes, hidden MSOL users, excluded
+  msExchRecipientTypeDetails, security groups without mail, distribution groups without
+  proxyAddresses.
+- Composed rules (Rules/ComposedRule.cs): per attribute, the first value (every value of
+  proxyAddresses, Rules/MultiTentant/ProxyAddressComposedRule.cs) goes through the attribute's checks
+  in order; a failing check replaces the value with its fix and the next check sees the fixed value.
+  One report row per failing value: the error kinds of every failing check, the last fix as the
+  suggested value, the last failing check's action (edit, complete, remove).
+- Duplicates (DuplicateStore.cs, Rules/Shared/NoDuplicatesRule.cs): per attribute, case-insensitive,
+  over the whole scan (every search base and partition); proxyAddresses compare with their prefix.
+  Every holder of a duplicated value is reported (IdFix's documented behaviour: "All duplicate values
+  will be displayed as errors").
+
+Memory: for duplicate detection the engine keeps, per distinct value, one dict entry (the value's
+hash -> the file offset of its first holder). Holders (DN, object class, the value) are appended to
+a spill file, read back only when a duplicate is found: memory grows with the distinct values, never
+with whole entries. Hash collisions are resolved by comparing the real values read back.
+
+Deviations from IdFix 2.6.0.3 (documented in docs/readiness.md):
+- msExchRecipientTypeDetails is compared as a number; IdFix compares its text with "0x1000" etc.,
+  which never matches the decimal text AD returns.
+- A duplicate's first holder is reported once per value (IdFix adds it only when the duplicate's
+  action is edit, and once per further duplicate).
+- The duplicate action of a proxyAddresses value compares the value with its own original value
+  (IdFix compares with the object's first proxyAddresses value).
+- Case-insensitive means Unicode lower-case mapping (IdFix: .NET InvariantCultureIgnoreCase);
+  pattern letters match ASCII letters of either case.
+"""
+
+from __future__ import annotations
+
+import json
+import marshal
+import re
+
+from ansible_collections.ems.enable.plugins.module_utils import data_files
+
+# .NET's \s: [\f\n\r\t\v\x85\p{Z}] (Unicode separators). Python's \s differs (it includes \x1c-\x1f).
+NET_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_BACKSLASH_S = re.compile(r"(?<!\\)((?:\\\\)*)\\s")
+
+_TABLE = None
+
+
+def load_table():
+    """The rule table (data/idfix_rules.json)."""
+    global _TABLE
+    if _TABLE is None:
+        _TABLE = json.loads(data_files.read_text("readiness", "idfix_rules.json"))
+    return _TABLE
+
+
+def compile_pattern(dotnet_pattern):
+    """IdFix's .NET pattern (IgnoreCase | CultureInvariant) as a Python regex."""
+    python = _BACKSLASH_S.sub(lambda m: m.group(1) + NET_WHITESPACE, dotnet_pattern)
+    return re.compile(python, re.IGNORECASE | re.ASCII)
+
+
+def _table_constants():
+    table = load_table()
+    kinds = [(k["kind"], k["bit"]) for k in table["error_kinds"]["values"]]
+    return table, kinds
+
+
+TABLE, _KINDS = _table_constants()
+ERROR_KINDS = tuple(kind for kind, _bit in _KINDS)
+KIND_MEANING = {k["kind"]: k["meaning"] for k in TABLE["error_kinds"]["values"]}
+KIND_BIT = dict(_KINDS)
+FORMAT, BLANK, DUPLICATE, CHARACTER, TOP_LEVEL_DOMAIN, DOMAIN_PART, LOCAL_PART, LENGTH = (
+    KIND_BIT[k] for k in ("format", "blank", "duplicate", "character", "top_level_domain", "domain_part",
+                          "local_part", "length"))
+DEFAULT_FILTER = TABLE["default_filter"]["value"]
+QUERY_ATTRIBUTES = tuple(TABLE["attributes_to_query"]["values"])
+RULE_ATTRIBUTES = tuple(rule["attribute"] for rule in TABLE["rules"])
+SKIP_REASONS = (
+    "cn_ends_with_dollar", "well_known_exclusion", "conflict_object", "critical_system_object",
+    "user_sam_account_name_prefix", "user_mail_nickname_prefix", "user_hidden_msol",
+    "user_recipient_type", "security_group_without_mail", "distribution_group_without_proxy_addresses",
+)
+
+# kinds of a bit set, in IdFix's order; precomputed for every combination
+_BITS_TO_KINDS = {bits: tuple(kind for kind, bit in _KINDS if bits & bit) for bits in range(256)}
+_ACTIONS = ("edit", "complete", "remove")
+
+
+def kinds_of(bits):
+    return list(_BITS_TO_KINDS[bits])
+
+
+def utf16_len(value):
+    """Length as .NET counts it (UTF-16 code units)."""
+    if value.isascii():
+        return len(value)
+    return len(value) + sum(1 for char in value if ord(char) > 0xFFFF)
+
+
+def utf16_cut(value, limit):
+    """value.Substring(0, limit) in .NET terms; a surrogate pair cut in half is dropped."""
+    if value.isascii():
+        return value[:limit]
+    return value.encode("utf-16-le", "surrogatepass")[:2 * limit].decode("utf-16-le", "ignore")
+
+
+def _text(value):
+    return value.decode("utf-8", "replace") if isinstance(value, (bytes, bytearray)) else value
+
+
+def _first_rdn_value(dn):
+    head = dn.split(",", 1)[0]
+    return head.split("=", 1)[1] if "=" in head else head
+
+
+class SpillFile:
+    """Append-only record file for duplicate holders: (dn, object class, flags, had_rows, values)."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.position = 0
+
+    def append(self, record):
+        data = marshal.dumps(record)
+        self.handle.write(len(data).to_bytes(4, "little"))
+        self.handle.write(data)
+        offset = self.position
+        self.position += 4 + len(data)
+        return offset
+
+    def read(self, offset):
+        handle = self.handle
+        handle.seek(offset)  # flushes pending writes
+        size = int.from_bytes(handle.read(4), "little")
+        record = marshal.loads(handle.read(size))
+        handle.seek(0, 2)
+        return record
+
+
+class MemorySpill:
+    """In-memory stand-in for SpillFile (unit tests, small scans)."""
+
+    def __init__(self):
+        self.records = []
+        self.position = 0
+
+    def append(self, record):
+        self.records.append(record)
+        self.position = len(self.records)
+        return self.position - 1
+
+    def read(self, offset):
+        return self.records[offset]
+
+
+class IgnoreList:
+    """The user's ignore list: a DN (case-insensitive) ignores that object and everything below it;
+    an entry with * ? or [ ] is a shell pattern matched against the whole DN (case-insensitive)."""
+
+    def __init__(self, entries):
+        import fnmatch
+
+        self.entries = list(entries or [])
+        subtrees, patterns = [], []
+        for entry in self.entries:
+            text = entry.strip()
+            if any(c in text for c in "*?["):
+                patterns.append(fnmatch.translate(text))
+            else:
+                subtrees.append(re.sub(r"\s*,\s*", ",", text).lower())
+        self.subtrees = tuple(subtrees)
+        self.suffixes = tuple("," + s for s in subtrees)
+        self.pattern = re.compile("|".join(patterns), re.IGNORECASE | re.DOTALL) if patterns else None
+
+    def __bool__(self):
+        return bool(self.entries)
+
+    def __call__(self, dn):
+        if self.subtrees:
+            low = dn.lower()
+            if low in self.subtrees or low.endswith(self.suffixes):
+                return True
+        return bool(self.pattern and self.pattern.match(dn))
+
+
+class RuleEngine:
+    """Runs the rules over entries, one at a time; emits report rows to `sink(row)`.
+
+    `tlds`: IdFix's routable TLDs with their leading dot (ad.facts.routable_tlds()).
+    `spill`: a SpillFile (or MemorySpill) for duplicate holders.
+    """
+
+    def __init__(self, tlds, sink, spill=None, ignore=None, table=None):
+        self.table = table or TABLE
+        self.tlds = tlds
+        self.sink = sink
+        self.spill = spill if spill is not None else MemorySpill()
+        self.ignore = ignore if ignore else None
+        patterns = self.table["patterns"]
+        self.rx = {name: compile_pattern(p["value"]) for name, p in patterns.items()}
+        self._smtp = self.rx["smtp"].search
+        skip = self.table["skip"]
+        self._skip_cn_suffix = skip["cn_suffix"]
+        self._skip_prefixes = tuple(p.upper() for p in skip["well_known_exclusions"])
+        self._skip_cnf = re.compile(re.escape(skip["conflict_dn_marker"]) + "|\nCNF:", re.IGNORECASE)
+        self._skip_sam = tuple(p.upper() for p in skip["user_sam_account_name_prefixes"])
+        self._skip_nick = tuple(p.upper() for p in skip["user_mail_nickname_prefixes"])
+        self._skip_msol = skip["user_hidden_display_name_prefix"].upper()
+        self._skip_rtd = frozenset(skip["user_recipient_type_details"])
+        # attribute names as the server spells them -> canonical spelling
+        self._canon = {}
+        self._canon_lower = {a.lower(): a for a in QUERY_ATTRIBUTES}
+        self._canon_lower["distinguishedname"] = None
+        self.stores = {}
+        self.collisions = {}
+        self._reported = set()
+        self._counted_holders = set()
+        self._rules = [self._compile_rule(rule) for rule in self.table["rules"]]
+        # counters
+        self.found = 0
+        self.ignored = 0
+        self.checked = 0
+        self.rows = 0
+        self.objects_with_errors = 0
+        self.skipped = dict.fromkeys(SKIP_REASONS, 0)
+        self.by_kind = dict.fromkeys(ERROR_KINDS, 0)
+        self.by_attribute = {a: dict.fromkeys(ERROR_KINDS, 0) for a in RULE_ATTRIBUTES}
+        # per-entry state
+        self._dn = self._cn = self._otype = None
+        self._entry = None
+        self._orig = None
+        self._pending = None
+        self._ref = 0
+
+    # ---- building the rules from the table -------------------------------------------------
+    def _step(self, spec):
+        check = spec["check"]
+        if check == "length":
+            limit = spec["max"]
+            return lambda value: self._length(value, limit)
+        if check == "length_sam":
+            limit, limit_user = spec["max"], spec["max_user"]
+            return lambda value: self._length(value, limit_user if self._otype_lower == "user" else limit)
+        if check == "blank":
+            return self._blank
+        if check == "characters":
+            rx = self.rx[spec["pattern"]]
+            return lambda value: self._characters(rx, value)
+        if check == "colon":
+            return self._colon
+        if check == "rfc2822":
+            return self._rfc2822
+        if check == "duplicate":
+            return self._duplicate
+        if check == "duplicate_sam":
+            return self._duplicate_sam
+        raise ValueError("idfix_rules.json: unknown check %r" % check)
+
+    def _compile_rule(self, rule):
+        attr = rule["attribute"]
+        self.stores[attr] = {}
+        base = [self._step(s) for s in rule["steps"]]
+        blank = self._blank if any(s["check"] == "blank" for s in rule["steps"]) else None
+        branches = None
+        if "smtp_steps" in rule:
+            branches = (
+                base + [self._step(s) for s in rule["smtp_steps"]],
+                base + [self._step(s) for s in rule.get("x400_steps", rule["other_steps"])],
+                base + [self._step(s) for s in rule.get("x500_steps", rule["other_steps"])],
+                base + [self._step(s) for s in rule["other_steps"]],
+                "x400_steps" in rule,
+            )
+        each = rule.get("values") == "each"
+        x400, x500 = self.rx["x400_prefix"].search, self.rx["x500_prefix"].search
+        smtp = self._smtp
+        run = self._run_chain
+
+        def apply(entry):
+            values = entry.get(attr)
+            if not values:
+                if blank is not None:
+                    self._orig = None
+                    run(attr, None, (blank,))
+                return
+            if branches is None:  # single-valued rules: the first value, the attribute's checks
+                value = values[0].decode("utf-8", "replace")
+                self._orig = value
+                run(attr, value, base)
+                return
+            for raw in (values if each else values[:1]):
+                value = raw.decode("utf-8", "replace")
+                if smtp(value):
+                    steps = branches[0]
+                elif branches[4] and x400(value):
+                    steps = branches[1]
+                elif branches[4] and x500(value):
+                    steps = branches[2]
+                else:
+                    steps = branches[3]
+                self._orig = value
+                run(attr, value, steps)
+
+        return apply
+
+    def _run_chain(self, attr, value, steps):
+        self._attr = attr
+        bits = 0
+        action = 0
+        current = value
+        for step in steps:
+            result = step(current)
+            if result is not None:
+                failed, current, action = result
+                bits |= failed
+        if bits:
+            suggested = None if current == value else current
+            self._emit(self._dn, self._otype, attr, value, bits, suggested, action)
+
+    def _emit(self, dn, otype, attr, value, bits, suggested, action):
+        self.rows += 1
+        kinds = _BITS_TO_KINDS[bits]
+        per_attr = self.by_attribute[attr]
+        by_kind = self.by_kind
+        for kind in kinds:
+            by_kind[kind] += 1
+            per_attr[kind] += 1
+        self.sink({"dn": dn, "object_class": otype, "attribute": attr, "value": value,
+                   "errors": list(kinds), "suggested_value": suggested, "action": _ACTIONS[action]})
+
+    # ---- checks: each returns None (pass) or (error bits, fixed value, action index) -------------
+    def _length(self, value, limit):
+        # Rules/Shared/StringMaxLengthRule.cs (.NET length: UTF-16 code units)
+        if len(value) > limit or (not value.isascii() and utf16_len(value) > limit):
+            return LENGTH, utf16_cut(value, limit), 0
+        return None
+
+    def _blank(self, value):
+        # Rules/Shared/BlankStringRule.cs; the fixer of displayName is cn (MultiTenantRuleCollection.cs)
+        if not value:
+            return BLANK, self._cn, 0
+        return None
+
+    def _characters(self, rx, value):
+        # Rules/Shared/RegexRule.cs: remove the matches; cn when nothing is left
+        if rx.search(value):
+            return CHARACTER, rx.sub("", value) or self._cn, 0
+        return None
+
+    @staticmethod
+    def _colon(value):
+        # Rules/Shared/FixProxyTargetAddressRule.cs
+        colon = value.find(":")
+        if colon > 0:
+            suffix = value[colon + 1:]
+            if ":" in suffix:
+                return CHARACTER, value[:colon] + ":" + suffix.replace(":", ""), 0
+        return None
+
+    def _rfc2822(self, value):
+        # Rules/Shared/RFC2822Rule.cs
+        rx = self.rx
+        smtp = self._smtp(value)
+        address = value[value.index(":") + 1:] if smtp else value
+        bits = 0
+        dot = address.rfind(".")
+        if dot != -1:
+            tld = address[dot:].lower()
+            if len(tld) > 1 and tld not in self.tlds:
+                bits |= TOP_LEVEL_DOMAIN
+        if not rx["domain_part"].search(address):
+            bits |= DOMAIN_PART
+            at = address.rfind("@")
+            if at != -1:
+                address = address[:at + 1] + rx["domain_part_fix"].sub("", address[at + 1:])
+        if not rx["local_part"].search(address) or address.count("@") > 1:
+            bits |= LOCAL_PART
+            at = address.rfind("@")
+            if at != -1:
+                address = (rx["local_part_fix"].sub("", address[:at]) + address[at:]).replace(".@", "@")
+        if not rx["rfc2822"].search(address):
+            bits |= FORMAT
+        if not bits:
+            return None
+        if smtp:
+            address = value[:value.index(":") + 1].strip() + address
+        return bits, address, 0
+
+    def _duplicate_sam(self, value):
+        # Rules/MultiTentant/SamAccountNameDuplicateRule.cs: only without userPrincipalName
+        if "userPrincipalName" in self._entry:
+            return None
+        return self._duplicate(value)
+
+    def _duplicate(self, value):
+        # Rules/Shared/NoDuplicatesRule.cs, DuplicateStore.cs
+        attr = self._attr
+        key = value.lower()
+        digest = hash(key)
+        store = self.stores[attr]
+        ref = store.get(digest)
+        if ref is None:
+            store[digest] = self._ref
+            self._pending.append((attr, self._orig, value))
+            return None
+        holder = self._holder(ref)
+        held = self._held_value(holder, attr, key)
+        if held is None:  # a hash collision: compare real values
+            ref = self.collisions.get((attr, key))
+            if ref is None:
+                self.collisions[(attr, key)] = self._ref
+                self._pending.append((attr, self._orig, value))
+                return None
+            holder = self._holder(ref)
+            held = self._held_value(holder, attr, key)
+        self._report_holder(attr, ref, key, holder, held)
+        flags = ("mailNickname" in self._entry, "homeMDB" in self._entry)
+        return DUPLICATE, value, self._duplicate_action(attr, self._orig, value, flags)
+
+    def _holder(self, ref):
+        if ref == self._ref and self._pending is not None:
+            # the current object itself holds the first value (not yet written)
+            return (self._dn, self._otype, ("mailNickname" in self._entry, "homeMDB" in self._entry), True,
+                    tuple(self._pending))
+        return self.spill.read(ref)
+
+    @staticmethod
+    def _held_value(holder, attr, key):
+        for held_attr, original, checked in holder[4]:
+            if held_attr == attr and checked.lower() == key:
+                return original, checked
+        return None
+
+    def _report_holder(self, attr, ref, key, holder, held):
+        mark = (attr, ref, key)
+        if mark in self._reported:
+            return
+        self._reported.add(mark)
+        dn, otype, flags, had_rows, _values = holder
+        original, checked = held
+        self._emit(dn, otype, attr, original, DUPLICATE, None,
+                   self._duplicate_action(attr, original, checked, flags))
+        if not had_rows and ref != self._ref and ref not in self._counted_holders:
+            self._counted_holders.add(ref)
+            self.objects_with_errors += 1
+
+    def _duplicate_action(self, attr, original, value, flags):
+        """IdFix's proposed action for a duplicate (NoDuplicatesRule.cs): 0 edit, 1 complete, 2 remove."""
+        has_nickname, has_home_mdb = flags
+        if original != value:
+            return 0
+        if attr == "proxyAddresses":
+            if self._smtp(value):
+                if has_nickname:
+                    return 1 if value[:5].lower() == "smtp:" else 0
+                return 2
+            return 0
+        if attr in ("userPrincipalName", "mail", "sAMAccountName"):
+            return 1 if has_nickname else 0
+        if attr == "mailNickname":
+            return 1 if has_home_mdb else 0
+        return 0
+
+    # ---- skip (Rules/MultiTenantRuleCollection.cs, Skip) ------------------------------------
+    def _skip_reason(self, dn, entry, cn, otype):
+        if cn.endswith(self._skip_cn_suffix):
+            return "cn_ends_with_dollar"
+        if cn.upper().startswith(self._skip_prefixes):
+            return "well_known_exclusion"
+        if ":" in dn and self._skip_cnf.search(dn):
+            return "conflict_object"
+        critical = entry.get("isCriticalSystemObject")
+        if critical and critical[0].strip().lower() == b"true":
+            return "critical_system_object"
+        kind = self._otype_lower
+        if kind == "user":
+            sam = entry.get("sAMAccountName")
+            if sam and _text(sam[0]).upper().startswith(self._skip_sam):
+                return "user_sam_account_name_prefix"
+            nick = entry.get("mailNickname")
+            if nick and _text(nick[0]).upper().startswith(self._skip_nick):
+                return "user_mail_nickname_prefix"
+            display, hidden = entry.get("displayName"), entry.get("msExchHideFromAddressLists")
+            if display and hidden and hidden[0].strip().lower() == b"true" \
+                    and _text(display[0]).upper().startswith(self._skip_msol):
+                return "user_hidden_msol"
+            details = entry.get("msExchRecipientTypeDetails")
+            if details:
+                text = _text(details[0]).strip()
+                try:
+                    number = int(text, 16) if text.lower().startswith("0x") else int(text)
+                except ValueError:
+                    number = None
+                if number in self._skip_rtd:
+                    return "user_recipient_type"
+        elif kind == "group":
+            group_type = entry.get("groupType")
+            if group_type:
+                try:
+                    security = int(group_type[0]) < 0
+                except ValueError:
+                    return None
+                if security:
+                    if "mail" not in entry:
+                        return "security_group_without_mail"
+                elif "proxyAddresses" not in entry:
+                    return "distribution_group_without_proxy_addresses"
+        return None
+
+    # ---- the entry point -------------------------------------------------------------------
+    def _canonical(self, name):
+        canon = self._canon_lower.get(name.lower(), False)
+        self._canon[name] = canon
+        return canon
+
+    def process(self, dn, raw):
+        """Check one search result entry (dn, {attribute: [bytes]})."""
+        self.found += 1
+        if self.ignore is not None and self.ignore(dn):
+            self.ignored += 1
+            return
+        entry = {}
+        canon = self._canon
+        for name, values in raw.items():
+            key = canon.get(name)
+            if key is None:
+                key = self._canonical(name)
+            if key:
+                entry[key] = values
+        cn = entry.get("cn")
+        cn = cn[0].decode("utf-8", "replace") if cn else _first_rdn_value(dn)
+        classes = entry.get("objectClass")
+        otype = classes[-1].decode("utf-8", "replace") if classes else ""
+        self._otype_lower = otype.lower()
+        reason = self._skip_reason(dn, entry, cn, otype)
+        if reason is not None:
+            self.skipped[reason] += 1
+            return
+        self.checked += 1
+        self._dn, self._cn, self._otype, self._entry = dn, cn, otype, entry
+        self._pending = []
+        self._ref = self.spill.position
+        rows_before = self.rows
+        for rule in self._rules:
+            rule(entry)
+        had_rows = self.rows > rows_before
+        if had_rows:
+            self.objects_with_errors += 1
+        if self._pending:
+            self.spill.append((dn, otype, ("mailNickname" in entry, "homeMDB" in entry), had_rows,
+                               tuple(self._pending)))
+        self._pending = None
+
+    def summary(self):
+        duplicates = {a: n["duplicate"] for a, n in self.by_attribute.items() if n["duplicate"]}
+        return {
+            "objects_found": self.found,
+            "objects_ignored": self.ignored,
+            "objects_skipped": sum(self.skipped.values()),
+            "objects_checked": self.checked,
+            "objects_with_errors": self.objects_with_errors,
+            "errors": self.rows,
+            "skipped": dict(self.skipped),
+            "by_error": dict(self.by_kind),
+            "by_attribute": {a: {k: n for k, n in c.items() if n} for a, c in self.by_attribute.items()},
+            "duplicates": duplicates,
+            "distinct_values_tracked": sum(len(s) for s in self.stores.values()) + len(self.collisions),
+        }

@@ -1,0 +1,149 @@
+"""Report files (complete or absent) and the input checks made before any connection."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.readiness import directory_readiness as readiness
+from ansible_collections.ems.enable.plugins.module_utils.readiness import report
+
+ROW = {"dn": "CN=Ann,OU=T,DC=corp,DC=example,DC=com", "object_class": "user", "attribute": "displayName",
+       "value": None, "errors": ["blank"], "suggested_value": "Ann", "action": "edit"}
+
+
+def test_rows_are_hidden_until_commit_then_both_files_are_complete(tmp_path):
+    writer = report.ReportWriter(str(tmp_path), "scan", {"forest": "corp.example.com"})
+    writer.row(ROW)
+    writer.row(dict(ROW, attribute="mail", value="=HYPERLINK(\"x\")", errors=["duplicate"], suggested_value=None,
+                    action="complete"))
+    writer.flush()
+    names = sorted(os.listdir(tmp_path))
+    assert names == [".scan.csv.partial-%d" % os.getpid(), ".scan.json.partial-%d" % os.getpid()]
+    paths = writer.commit({"summary": {"errors": 2}})
+    assert sorted(os.listdir(tmp_path)) == ["scan.csv", "scan.json"]
+    data = json.loads((tmp_path / "scan.json").read_text(encoding="utf-8"))
+    assert data["complete"] is True and data["forest"] == "corp.example.com" and data["summary"] == {"errors": 2}
+    assert data["format"] == "ems.enable.directory_readiness/1"
+    assert data["rows"][1]["value"] == "=HYPERLINK(\"x\")"  # exact in JSON
+    with open(paths["csv"], encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == list(report.CSV_COLUMNS)
+    assert rows[1] == ["CN=Ann,OU=T,DC=corp,DC=example,DC=com", "user", "displayName", "", "blank", "Ann", "edit"]
+    assert rows[2][3] == "'=HYPERLINK(\"x\")"  # no formula in a spreadsheet
+    for path in paths.values():
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_empty_report_is_valid_json(tmp_path):
+    writer = report.ReportWriter(str(tmp_path), "empty", {"forest": "x"})
+    writer.commit({"summary": {}})
+    assert json.loads((tmp_path / "empty.json").read_text())["rows"] == []
+
+
+def test_abort_leaves_nothing(tmp_path):
+    (tmp_path / "scan.json").write_text("an earlier, complete report\n")
+    writer = report.ReportWriter(str(tmp_path), "scan", {})
+    writer.row(ROW)
+    writer.abort()
+    assert os.listdir(tmp_path) == ["scan.json"]
+    assert (tmp_path / "scan.json").read_text() == "an earlier, complete report\n"
+
+
+def test_output_dir_is_created_and_checked(tmp_path):
+    report.check_output_dir(str(tmp_path / "new" / "dir"))
+    assert (tmp_path / "new" / "dir").is_dir()
+    assert os.listdir(tmp_path / "new" / "dir") == []
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(lc.LdapError) as err:
+        report.check_output_dir(str(blocker))
+    assert str(err.value).startswith("output_dir: %s exists and is not a directory." % blocker)
+    with pytest.raises(lc.LdapError) as err:
+        report.check_output_dir(str(blocker / "sub"))
+    assert err.value.kind == "input"
+    assert str(err.value).startswith("output_dir: cannot write report files to %s/sub: Not a directory." % blocker)
+
+
+def params(tmp_path, **changes):
+    base = {"server": ["dc1.corp.example.com"], "port": None, "transport": "ldaps", "auth": "simple",
+            "username": "u@corp.example.com", "password": "pw", "ca_file": None, "validate_certs": True,
+            "timeout": 10, "allow_cleartext": False, "search_base": [], "global_catalog": False,
+            "filter": readiness.rules.DEFAULT_FILTER, "page_size": 1000, "page_timeout": 120, "parallel": 2,
+            "ignore": [],
+            "output_dir": str(tmp_path / "out"), "report_name": None, "fail_on": [], "show_values": False}
+    base.update(changes)
+    return base
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"page_size": 0}, "page_size: must be 1 or more"),
+    ({"page_timeout": 0}, "page_timeout: must be a positive number of seconds."),
+    ({"parallel": 0}, "parallel: 0 is out of range: give 1 (one search per domain, as IdFix) to 16."),
+    ({"parallel": 17}, "parallel: 17 is out of range"),
+    ({"filter": " "}, "filter: must not be empty"),
+    ({"search_base": ["not a dn"]}, "search_base: 'not a dn' is not a distinguished name."),
+    ({"search_base": [""]}, "search_base: an entry is empty."),
+    ({"search_base": ["OU=a,DC=x", "ou=B, OU=A,dc=X"]}, "search_base: OU=a,DC=x and ou=B,OU=A,dc=X overlap"),
+    ({"ignore": ["OU=x,,="]}, "ignore: 'OU=x,,=' is not a distinguished name."),
+    ({"ignore": [" "]}, "ignore: an entry is empty."),
+    ({"report_name": "../x"}, "report_name: '../x': use letters, digits"),
+    ({"transport": "ldap"}, "Refusing a simple bind over cleartext LDAP"),
+])
+def test_bad_input_is_refused_before_connecting(tmp_path, changes, message):
+    with pytest.raises(lc.LdapError) as err:
+        readiness.run_directory_readiness(params(tmp_path, **changes))
+    assert err.value.kind == "input"
+    assert str(err.value).startswith(message), str(err.value)
+    assert not (tmp_path / "out").exists() or os.listdir(tmp_path / "out") == []
+
+
+def test_input_is_normalized(tmp_path):
+    p = params(tmp_path, filter="objectClass=user", search_base=["ou=Staff, dc=corp,dc=example,dc=com"],
+               ignore=["OU=Svc, DC=corp,DC=example,DC=com", "CN=svc-*"], port=3269)
+    readiness._validate(p)
+    assert p["filter"] == "(objectClass=user)"
+    assert p["search_base"] == ["ou=Staff,dc=corp,dc=example,dc=com"]
+    assert p["ignore"] == ["OU=Svc,DC=corp,DC=example,DC=com", "CN=svc-*"]
+    assert p["global_catalog"] is True  # port 3269 is a global catalog
+
+
+def test_spec_choices_come_from_the_rule_table():
+    assert readiness.READINESS_SPEC["fail_on"]["choices"] == list(readiness.rules.ERROR_KINDS)
+    assert readiness.READINESS_SPEC["filter"]["default"] == "(|(objectCategory=Person)(objectCategory=Group))"
+    assert readiness.READINESS_SPEC["page_size"]["default"] == 1000
+
+
+def _summary(by_error_found=None, by_attribute=None):
+    by_error = dict.fromkeys(("format", "blank", "duplicate", "character", "top_level_domain", "domain_part",
+                              "local_part", "length"), 0)
+    by_error.update(by_error_found or {})
+    return {"objects_checked": 7, "objects_skipped": 3, "objects_ignored": 1, "by_error": by_error,
+            "by_attribute": by_attribute or {}}
+
+
+def test_checks_one_per_error_kind_found_fail_only_for_fail_on():
+    summary = _summary({"duplicate": 2, "length": 1},
+                       {"mail": {"duplicate": 2}, "displayName": {"length": 1}})
+    checks = readiness.readiness_checks("corp.example.com", summary, ["duplicate"], "/r/x.csv")
+    assert [(c["id"], c["status"]) for c in checks] == [
+        ("readiness.duplicate", "fail"), ("readiness.length", "warn")]
+    assert checks[0]["message"] == (
+        "Forest corp.example.com: 2 values with IdFix error duplicate - the value (as fixed by the checks before) "
+        "is held by another object too (mail 2).")
+    assert checks[1]["message"].startswith("Forest corp.example.com: 1 value with IdFix error length - too long")
+    assert all("/r/x.csv" in c["remedy"] and c["forest"] == "corp.example.com" for c in checks)
+
+
+def test_checks_pass_when_nothing_is_found():
+    checks = readiness.readiness_checks("corp.example.com", _summary(), [], "/r/x.csv")
+    assert checks == [{
+        "id": "readiness", "requirement": "directory_readiness", "forest": "corp.example.com",
+        "status": "pass", "remedy": None,
+        "message": "Forest corp.example.com: 7 objects checked with IdFix's multi-tenant rules, no errors "
+                   "(3 skipped, 1 ignored)."}]
