@@ -12,6 +12,7 @@ from __future__ import annotations
 from ansible_collections.ems.enable.plugins.module_utils import ad_facts, ad_rules
 from ansible_collections.ems.enable.plugins.module_utils import ldap_client as lc
 from ansible_collections.ems.enable.plugins.module_utils.ad_levels import LEVEL_KEYS
+from ansible_collections.ems.enable.plugins.module_utils.tenant import rules as tenant_rules
 
 FOREST_INFO_SPEC = dict(
     lc.LDAP_ARGUMENT_SPEC,
@@ -29,6 +30,8 @@ PREFLIGHT_SPEC = dict(
     adfs_service_account=dict(type="str", default="gmsa", choices=["gmsa", "user"]),
     adfs_new_farm=dict(type="bool", default=True),
     count_objects=dict(type="bool", default=True),
+    tenant=dict(type="dict"),
+    tenant_plan=dict(type="dict", options=tenant_rules.PLAN_SPEC),
 )
 PREFLIGHT_KWARGS = dict(required_one_of=[["server", "forests"]], mutually_exclusive=[["server", "forests"]])
 

@@ -14,7 +14,7 @@ stand-in would send that breaks it becomes 500 and is recorded too: tests assert
 
 HTTPS with a CA made at start (``ca_file``). As a program (for the integration test, inside the lab's
 controller namespace): ``python standin.py --dir DIR [--scenario lab]`` writes DIR/ready.json
-({url, ca_file}) and, on SIGTERM, DIR/log.json ({requests, violations}).
+({url, ca_file, ...}) and keeps DIR/log.json ({requests, violations}) current until SIGTERM.
 """
 
 from __future__ import annotations
@@ -259,8 +259,18 @@ def _handler(stand):  # noqa: C901 - one request router
         def _issue(self, client_id, roles, delegated):
             token = "standin-" + secrets.token_urlsafe(24)
             stand.tokens[token] = {"client_id": client_id, "roles": set(roles), "delegated": delegated}
-            return self._send(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
-                                    "access_token": token}, check=False)
+            answer = {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token}
+            if delegated:  # a user signed in: id_token and client_info let MSAL cache an account
+                tenant, oid, now = stand.tenant["id"], "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0", int(time.time())
+                answer["id_token"] = jwt.encode({"iss": "%s/%s/v2.0" % (stand.url, tenant), "aud": client_id,
+                                                 "sub": oid, "oid": oid, "tid": tenant, "iat": now, "nbf": now,
+                                                 "exp": now + 3600, "preferred_username": "admin@emslab.onmicrosoft.com"},
+                                                "stand-in-only-signing-key-32-bytes!", algorithm="HS256")
+                answer["client_info"] = base64.urlsafe_b64encode(json.dumps(
+                    {"uid": oid, "utid": tenant}).encode()).rstrip(b"=").decode()
+                answer["refresh_token"] = "standin-refresh-" + secrets.token_urlsafe(16)
+                answer["scope"] = "%s/.default" % stand.url
+            return self._send(200, answer, check=False)
 
         def _token(self, form, endpoint):
             client_id = form.get("client_id")
@@ -459,10 +469,16 @@ def main(argv=None):
     (args.dir / "ready.json").write_text(json.dumps({"url": stand.url, "ca_file": stand.ca_file, "tenant_id":
                                                      stand.tenant["id"], "client_id": client_id,
                                                      "certificate_path": cert_path}))
-    while not done.wait(0.2):
-        pass
+    def write_log():
+        with stand.lock:
+            text = json.dumps({"requests": stand.log, "violations": stand.violations}, indent=1)
+        (args.dir / "log.json.tmp").write_text(text)
+        (args.dir / "log.json.tmp").replace(args.dir / "log.json")
+
+    while not done.wait(0.5):
+        write_log()
     stand.stop()
-    (args.dir / "log.json").write_text(json.dumps({"requests": stand.log, "violations": stand.violations}, indent=1))
+    write_log()
     return 0
 
 
