@@ -16,7 +16,7 @@ description:
     Entra ID P1 recognised by skuPartNumber and servicePlanName), and the directory synchronization
     features (password hash sync, accidental-deletion prevention).
   - The synchronization features are readable with delegated access only (no application permission
-    exists); with O(auth=certificate) they are reported as RV(tenant.sync.reason) "not read (needs delegated access ...)".
+    exists); with O(auth=certificate) RV(tenant.sync) says "not read (needs delegated access ...)".
   - Read-only; check mode runs the same reads and returns the same result.
   - Bad input (tenant id, client id, certificate, cloud, URLs, cache file) fails with one line naming
     the option before any request.

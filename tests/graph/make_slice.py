@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Cut the pinned slice of Microsoft Graph's v1.0 description that the Graph stand-in validates against.
 
     python tests/graph/make_slice.py <path to v1.0-Prod.csdl> <msgraph-metadata commit> [--out FILE]
@@ -128,7 +127,7 @@ def make_slice(csdl_bytes, commit):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("csdl", type=Path)
     parser.add_argument("commit")
     parser.add_argument("--out", type=Path, default=Path(__file__).with_name("v1.0-slice.json"))

@@ -469,6 +469,7 @@ def main(argv=None):
     (args.dir / "ready.json").write_text(json.dumps({"url": stand.url, "ca_file": stand.ca_file, "tenant_id":
                                                      stand.tenant["id"], "client_id": client_id,
                                                      "certificate_path": cert_path}))
+
     def write_log():
         with stand.lock:
             text = json.dumps({"requests": stand.log, "violations": stand.violations}, indent=1)

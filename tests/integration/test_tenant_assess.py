@@ -32,7 +32,7 @@ def standin(lab, tmp_path_factory):
                              str(ROOT / "tests" / "graph" / "standin.py"), "--dir", str(work)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     ready = work / "ready.json"
-    for _ in range(100):
+    for _attempt in range(100):
         if ready.exists() or proc.poll() is not None:
             break
         time.sleep(0.1)

@@ -102,7 +102,7 @@ def sign_in_error(result, tenant, client_id, cloud):
             return GraphError("Sign-in to tenant %s failed (AADSTS%d): %s." % (tenant, code, what.format(**values)),
                               remedy.format(**values), kind=kind, code=code)
     error = result.get("error") or "unknown_error"
-    description = str(result.get("error_description") or "").split("\n")[0][:300]
+    description = str(result.get("error_description") or "").split("\n", maxsplit=1)[0][:300]
     return GraphError("Sign-in to tenant %s failed: %s: %s" % (tenant, error, description),
                       "check tenant_id, client_id, the certificate and the app registration's permissions.",
                       kind="sign_in")
