@@ -20,7 +20,9 @@ description:
     sync is supported); V(adfs) (single forest mandatory, schema objectVersion 85 or above for a new
     farm, KDS root key and a Windows Server 2012+ DC for a gMSA); V(rms_connector) (level, Exchange
     organization present or a warning); V(exchange_connector) (warns that support ended on 2024-01-15,
-    needs Exchange 2010 SP3 or later)."
+    needs Exchange 2010 SP3 or later); V(tenant) (needs O(tenant): every UPN suffix is a verified domain
+    of the tenant, else a warning naming it; the federation domain is verified and not the initial
+    domain; sync and password hash sync as planned; licences for the pilot - see docs/tenant.md)."
 author:
   - ems.enable contributors (@ems-enable)
 extends_documentation_fragment:
@@ -43,7 +45,7 @@ options:
     description: Requirement sets to evaluate.
     type: list
     elements: str
-    choices: [minimum_forest_level, single_forest, aad_connect, adfs, rms_connector, exchange_connector]
+    choices: [minimum_forest_level, single_forest, aad_connect, adfs, rms_connector, exchange_connector, tenant]
     default: [minimum_forest_level, single_forest]
   minimum_forest_level:
     description:
@@ -64,12 +66,40 @@ options:
     description: With O(server), count users, groups and contacts (see M(ems.enable.ad_forest_info)).
     type: bool
     default: true
+  tenant:
+    description:
+      - The tenant's view, as M(ems.enable.tenant_info) returns it (its RV(ems.enable.tenant_info#module:tenant)),
+        for the requirement set V(tenant). A dict with only C(error) (the message of a failed
+        tenant_info) gives one failing check with that message.
+    type: dict
+  tenant_plan:
+    description: What the onboarding plans for the tenant, checked by the requirement set V(tenant).
+    type: dict
+    suboptions:
+      federation_domain:
+        description: Domain to federate with AD FS; must be verified and not the initial domain.
+        type: str
+      password_hash_sync:
+        description: Password hash sync is planned (checked against the tenant when it could be read).
+        type: bool
+        default: true
+      pilot_users:
+        description: Users in the pilot; each needed licence must have this many units free.
+        type: int
+        default: 0
+      licences:
+        description: Capabilities the pilot needs (V(intune) = service plan INTUNE_A, V(entra_id_p1) = AAD_PREMIUM).
+        type: list
+        elements: str
+        choices: [entra_id_p1, intune]
+        default: [intune, entra_id_p1]
 attributes:
   check_mode:
     support: full
     description: Read-only; check mode gives the same verdicts.
 seealso:
   - module: ems.enable.ad_forest_info
+  - module: ems.enable.tenant_info
 """
 
 EXAMPLES = r"""

@@ -13,6 +13,7 @@ from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_f
 from ansible_collections.ems.enable.plugins.module_utils.ad import rules as ad_rules
 from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
 from ansible_collections.ems.enable.plugins.module_utils.ad.levels import LEVEL_KEYS
+from ansible_collections.ems.enable.plugins.module_utils.tenant import rules as tenant_rules
 
 FOREST_INFO_SPEC = dict(
     lc.LDAP_ARGUMENT_SPEC,
@@ -30,6 +31,8 @@ PREFLIGHT_SPEC = dict(
     adfs_service_account=dict(type="str", default="gmsa", choices=["gmsa", "user"]),
     adfs_new_farm=dict(type="bool", default=True),
     count_objects=dict(type="bool", default=True),
+    tenant=dict(type="dict"),
+    tenant_plan=dict(type="dict", options=tenant_rules.PLAN_SPEC),
 )
 PREFLIGHT_KWARGS = dict(required_one_of=[["server", "forests"]], mutually_exclusive=[["server", "forests"]])
 

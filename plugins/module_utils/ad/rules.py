@@ -18,7 +18,7 @@ from ansible_collections.ems.enable.plugins.module_utils.ad.levels import (
 )
 
 REQUIREMENT_SETS = ("minimum_forest_level", "single_forest", "aad_connect", "adfs", "rms_connector",
-                    "exchange_connector")
+                    "exchange_connector", "tenant")
 DEFAULT_REQUIREMENTS = ["minimum_forest_level", "single_forest"]
 
 # New AD FS farms on Windows Server 2016 and later need the 2016 schema additions (objectVersion 85;
@@ -253,6 +253,10 @@ def evaluate(forests, requirements, options, unreachable=(), now=None):
             check_rms_connector(checks, forests, options)
         elif requirement == "exchange_connector":
             check_exchange_connector(checks, forests, options)
+        elif requirement == "tenant":
+            # the tenant's rules live with the Graph code (module_utils/tenant/rules.py)
+            from ansible_collections.ems.enable.plugins.module_utils.tenant import rules as tenant_rules
+            tenant_rules.check_tenant(checks, forests, options)
     return checks
 
 
