@@ -16,7 +16,7 @@ import subprocess
 import pytest
 import yaml
 
-from connector_play import ROOT, project_env
+from connector_play import ROOT, project_env, run_role_tasks
 
 pytestmark = pytest.mark.integration
 
@@ -58,22 +58,7 @@ DUMP = ("{{ {'steps': __aad_connect_wizard_steps | default(none), "
 
 def run_tasks(tmp_path, tasks_from, role_vars, facts):
     """include_role tasks_from on localhost with facts set first; returns (process, dumped vars)."""
-    out = tmp_path / "out.json"
-    play = [{"name": "aad_connect logic", "hosts": "localhost", "gather_facts": False,
-             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-             "tasks": [
-                 {"name": "what the server reported", "ansible.builtin.set_fact": facts},
-                 {"name": "role tasks", "ansible.builtin.include_role": {"name": "ems.enable.aad_connect",
-                                                                         "tasks_from": tasks_from},
-                  "vars": role_vars},
-                 {"name": "dump", "ansible.builtin.copy": {"dest": str(out), "content": DUMP}},
-             ]}]
-    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
-    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(tmp_path / "play.yml")],
-                          cwd=str(tmp_path), env=project_env(), capture_output=True, text=True, timeout=300,
-                          check=False)
-    assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
-    return proc, (json.loads(out.read_text()) if out.exists() else None)
+    return run_role_tasks(tmp_path, "aad_connect", tasks_from, role_vars, facts, dump=DUMP)
 
 
 def wizard(tmp_path, **role_vars):
