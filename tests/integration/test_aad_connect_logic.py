@@ -43,6 +43,8 @@ HEALTHY = {
                   "sync_cycle_enabled": True, "staging_mode_enabled": True, "scheduler_suspended": False},
     "staging_mode": True,
     "password_hash_sync": [{"connector": "corp.example.com", "target": "contoso.onmicrosoft.com - AAD", "enabled": True}],
+    "tenant_password_hash_sync": {"read": True, "enabled": True, "connector": "contoso.onmicrosoft.com - AAD",
+                                  "message": None},
     "run_results": [
         {"connector": "contoso.onmicrosoft.com - AAD", "run_profile": "Export", "result": "success", "start": "t2"},
         {"connector": "corp.example.com", "run_profile": "Delta Synchronization", "result": "success", "start": "t2"},
@@ -151,6 +153,9 @@ def test_verify_healthy_server_passes_and_reads_only_the_latest_run_per_connecto
      "scheduler SyncCycleEnabled is False, aad_connect_scheduler_enabled is True"),
     ({"password_hash_sync": [{"connector": "corp.example.com", "enabled": False}]}, {},
      "password hash sync is off for connector corp.example.com"),
+    ({"tenant_password_hash_sync": {"read": True, "enabled": False, "connector": "contoso.onmicrosoft.com - AAD",
+                                    "message": None}}, {},
+     'the tenant has password hash sync off (Get-ADSyncAADCompanyFeature -ConnectorName "contoso.onmicrosoft.com - AAD"'),
     ({"run_results": [{"connector": "corp.example.com", "run_profile": "Export", "result": "stopped-deletion-threshold-exceeded",
                        "start": "t3"}] + HEALTHY["run_results"]}, {},
      "last run of corp.example.com (Export, t3) ended stopped-deletion-threshold-exceeded"),
@@ -172,6 +177,15 @@ def test_verify_without_internet_only_warns_in_auto_mode(tmp_path):
     proc, _dumped = verify(tmp_path, state)
     assert proc.returncode == 0, proc.stdout
     assert "Test-AdSyncAzureServiceConnectivity -AzureEnvironment Worldwide did not succeed: no route to host" in proc.stdout
+
+
+def test_verify_warns_when_the_tenant_feature_was_not_read(tmp_path):
+    state = copy.deepcopy(HEALTHY)
+    state["tenant_password_hash_sync"] = {"read": False, "enabled": None, "connector": "contoso.onmicrosoft.com - AAD",
+                                          "message": "no route to host"}
+    proc, _dumped = verify(tmp_path, state)
+    assert proc.returncode == 0, proc.stdout
+    assert "the tenant's password hash sync feature (Get-ADSyncAADCompanyFeature, PasswordHashSync) was not read: no route" in proc.stdout
 
 
 def test_verify_warns_about_a_forest_without_its_connector(tmp_path):
