@@ -216,3 +216,25 @@ def test_accounts_assert_names_a_connector_account_that_failed(tmp_path):
     assert proc.returncode == 2, out
     assert "bad.example.com: OU not found" in out
     assert "good.example.com:" not in out
+
+
+@pytest.mark.parametrize("added,ok", [([], True), (["CORP\\adm"], False)])
+def test_adsync_admins_membership_is_checked_naming_group_and_account(tmp_path, added, ok):
+    proc, _dumped = run_role_tasks(tmp_path, "aad_connect", "adsync_admins_check", {"aad_connect_adsync_admin": "CORP\\adm"},
+                                   {"__aad_connect_adsync_admins": {"changed": bool(added), "added": added}})
+    assert (proc.returncode == 0) is ok, proc.stdout
+    if not ok:
+        assert "CORP\\adm is not a member of the local group ADSyncAdmins" in proc.stdout, proc.stdout
+
+
+def test_adsync_admins_verify_only_reads_and_configure_adds_first():
+    tasks = ROOT / "roles" / "aad_connect" / "tasks"
+    (add,) = [t for t in yaml.safe_load((tasks / "adsync_admins_add.yml").read_text()) if "ansible.windows.win_group_membership" in t]
+    (read,) = [t for t in yaml.safe_load((tasks / "adsync_admins.yml").read_text()) if "ansible.windows.win_group_membership" in t]
+    assert add["ansible.windows.win_group_membership"]["name"] == read["ansible.windows.win_group_membership"]["name"] == "ADSyncAdmins"
+    assert read["check_mode"] is True and read["changed_when"] is False
+    verify = yaml.safe_load((tasks / "verify.yml").read_text())
+    assert verify[1]["ansible.builtin.include_tasks"] == "adsync_admins.yml"
+    configure = yaml.safe_load((tasks / "configure.yml").read_text())
+    assert [t["ansible.builtin.include_tasks"] for t in configure[:2]] == ["adsync_admins_add.yml", "adsync_admins.yml"]
+    assert configure[0]["when"] == "aad_connect_adsync_admins_manage | bool"  # before the first ADSync cmdlet
