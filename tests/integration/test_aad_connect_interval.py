@@ -17,10 +17,12 @@ pytestmark = pytest.mark.integration
 
 
 def run(tmp_path, intervals):
-    inventory = {"all": {"hosts": {f"sync{i}": {"ansible_connection": "local",
-                                                 "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-                                                 **({"aad_connect_sync_interval": v} if v is not None else {})}
-                                   for i, v in enumerate(intervals)}}}
+    hosts = {}
+    for i, value in enumerate(intervals):
+        hosts[f"sync{i}"] = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
+        if value is not None:
+            hosts[f"sync{i}"]["aad_connect_sync_interval"] = value
+    inventory = {"all": {"hosts": hosts}}
     play = [{"name": "interval", "hosts": "all", "gather_facts": False, "tasks": [
         {"name": "role tasks", "ansible.builtin.include_role": {"name": "ems.enable.aad_connect",
                                                                 "tasks_from": "validate_scheduler"}}]}]
