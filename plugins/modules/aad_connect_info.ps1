@@ -114,6 +114,10 @@ $connectors = @()
 $module.Result.scheduler = $null
 $module.Result.staging_mode = $null
 $module.Result.password_hash_sync = @()
+# The tenant side of password hash sync: Microsoft's PHS troubleshooting script reads
+# (Get-ADSyncAADCompanyFeature -ConnectorName <the Entra ID connector>).PasswordHashSync before the
+# per-connector settings (entra-docs tshoot-connect-password-hash-synchronization.md).
+$module.Result.tenant_password_hash_sync = @{ read = $false; enabled = $null; connector = $null; message = $null }
 $module.Result.run_results = @()
 if ($moduleLoaded -and $service -and $service.State -eq 'Running') {
     try {
@@ -124,6 +128,25 @@ if ($moduleLoaded -and $service -and $service.State -eq 'Running') {
         $module.Result.staging_mode = $scheduler.staging_mode_enabled
         if ($connectors.Count -gt 0) {
             $module.Result.password_hash_sync = Get-AadcPasswordHashSync -Connectors $connectors
+            $entraNames = @()
+            foreach ($c in $connectors) { if ($c.kind -eq 'entra') { $entraNames += $c.name } }
+            if ($entraNames.Count -eq 1) {
+                $module.Result.tenant_password_hash_sync.connector = $entraNames[0]
+                try {
+                    # Asks the tenant: needs the connection to Entra ID (a failure is reported, not fatal).
+                    $features = Get-ADSyncAADCompanyFeature -ConnectorName $entraNames[0] -ErrorAction Stop
+                    $phs = Get-AadcPropertyValue -InputObject $features -Name 'PasswordHashSync'
+                    $module.Result.tenant_password_hash_sync.read = $null -ne $phs
+                    if ($null -ne $phs) { $module.Result.tenant_password_hash_sync.enabled = [bool]$phs }
+                    else { $module.Result.tenant_password_hash_sync.message = 'Get-ADSyncAADCompanyFeature returned no PasswordHashSync' }
+                }
+                catch {
+                    $module.Result.tenant_password_hash_sync.message = $_.Exception.Message
+                }
+            }
+            else {
+                $module.Result.tenant_password_hash_sync.message = ('{0} Entra ID connectors (one expected)' -f $entraNames.Count)
+            }
             $runs = @()
             # Get-ADSyncRunProfileResult -NumberRequested (reference-connect-adsync.md); newest first.
             foreach ($r in @(Get-ADSyncRunProfileResult -NumberRequested $module.Params.run_history -ErrorAction Stop)) {

@@ -150,3 +150,26 @@ def task_results(output, task_fragment):
             host = line[line.index("[") + 1:line.index("]")]
             results[host] = json.loads(line[line.index(" => ") + 4:])
     return results
+
+
+def run_role_tasks(tmp_path, role, tasks_from, role_vars, facts, dump="{{ {} | to_json }}"):
+    """include_role tasks_from on localhost with `facts` set first (what a Windows module reported);
+    returns (process, the JSON that `dump` renders after the role's tasks, or None when they failed).
+
+    For the parts of a role that only decide on the controller (verdicts of verify, computed values)."""
+    out = tmp_path / "out.json"
+    play = [{"name": f"{role} logic", "hosts": "localhost", "gather_facts": False,
+             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+             "tasks": [
+                 {"name": "what the server reported", "ansible.builtin.set_fact": facts},
+                 {"name": "role tasks", "ansible.builtin.include_role": {"name": f"ems.enable.{role}",
+                                                                         "tasks_from": tasks_from},
+                  "vars": role_vars},
+                 {"name": "dump", "ansible.builtin.copy": {"dest": str(out), "content": dump}},
+             ]}]
+    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
+    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(tmp_path / "play.yml")],
+                          cwd=str(tmp_path), env=project_env(), capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    return proc, (json.loads(out.read_text()) if out.exists() else None)

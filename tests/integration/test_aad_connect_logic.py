@@ -16,7 +16,7 @@ import subprocess
 import pytest
 import yaml
 
-from connector_play import ROOT, project_env
+from connector_play import ROOT, project_env, run_role_tasks
 
 pytestmark = pytest.mark.integration
 
@@ -43,6 +43,8 @@ HEALTHY = {
                   "sync_cycle_enabled": True, "staging_mode_enabled": True, "scheduler_suspended": False},
     "staging_mode": True,
     "password_hash_sync": [{"connector": "corp.example.com", "target": "contoso.onmicrosoft.com - AAD", "enabled": True}],
+    "tenant_password_hash_sync": {"read": True, "enabled": True, "connector": "contoso.onmicrosoft.com - AAD",
+                                  "message": None},
     "run_results": [
         {"connector": "contoso.onmicrosoft.com - AAD", "run_profile": "Export", "result": "success", "start": "t2"},
         {"connector": "corp.example.com", "run_profile": "Delta Synchronization", "result": "success", "start": "t2"},
@@ -58,22 +60,7 @@ DUMP = ("{{ {'steps': __aad_connect_wizard_steps | default(none), "
 
 def run_tasks(tmp_path, tasks_from, role_vars, facts):
     """include_role tasks_from on localhost with facts set first; returns (process, dumped vars)."""
-    out = tmp_path / "out.json"
-    play = [{"name": "aad_connect logic", "hosts": "localhost", "gather_facts": False,
-             "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-             "tasks": [
-                 {"name": "what the server reported", "ansible.builtin.set_fact": facts},
-                 {"name": "role tasks", "ansible.builtin.include_role": {"name": "ems.enable.aad_connect",
-                                                                         "tasks_from": tasks_from},
-                  "vars": role_vars},
-                 {"name": "dump", "ansible.builtin.copy": {"dest": str(out), "content": DUMP}},
-             ]}]
-    (tmp_path / "play.yml").write_text(yaml.safe_dump(play))
-    proc = subprocess.run(["ansible-playbook", "-i", "localhost,", "-c", "local", str(tmp_path / "play.yml")],
-                          cwd=str(tmp_path), env=project_env(), capture_output=True, text=True, timeout=300,
-                          check=False)
-    assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
-    return proc, (json.loads(out.read_text()) if out.exists() else None)
+    return run_role_tasks(tmp_path, "aad_connect", tasks_from, role_vars, facts, dump=DUMP)
 
 
 def wizard(tmp_path, **role_vars):
@@ -166,6 +153,9 @@ def test_verify_healthy_server_passes_and_reads_only_the_latest_run_per_connecto
      "scheduler SyncCycleEnabled is False, aad_connect_scheduler_enabled is True"),
     ({"password_hash_sync": [{"connector": "corp.example.com", "enabled": False}]}, {},
      "password hash sync is off for connector corp.example.com"),
+    ({"tenant_password_hash_sync": {"read": True, "enabled": False, "connector": "contoso.onmicrosoft.com - AAD",
+                                    "message": None}}, {},
+     'the tenant has password hash sync off (Get-ADSyncAADCompanyFeature -ConnectorName "contoso.onmicrosoft.com - AAD"'),
     ({"run_results": [{"connector": "corp.example.com", "run_profile": "Export", "result": "stopped-deletion-threshold-exceeded",
                        "start": "t3"}] + HEALTHY["run_results"]}, {},
      "last run of corp.example.com (Export, t3) ended stopped-deletion-threshold-exceeded"),
@@ -187,6 +177,15 @@ def test_verify_without_internet_only_warns_in_auto_mode(tmp_path):
     proc, _dumped = verify(tmp_path, state)
     assert proc.returncode == 0, proc.stdout
     assert "Test-AdSyncAzureServiceConnectivity -AzureEnvironment Worldwide did not succeed: no route to host" in proc.stdout
+
+
+def test_verify_warns_when_the_tenant_feature_was_not_read(tmp_path):
+    state = copy.deepcopy(HEALTHY)
+    state["tenant_password_hash_sync"] = {"read": False, "enabled": None, "connector": "contoso.onmicrosoft.com - AAD",
+                                          "message": "no route to host"}
+    proc, _dumped = verify(tmp_path, state)
+    assert proc.returncode == 0, proc.stdout
+    assert "the tenant's password hash sync feature (Get-ADSyncAADCompanyFeature, PasswordHashSync) was not read: no route" in proc.stdout
 
 
 def test_verify_warns_about_a_forest_without_its_connector(tmp_path):
@@ -217,3 +216,25 @@ def test_accounts_assert_names_a_connector_account_that_failed(tmp_path):
     assert proc.returncode == 2, out
     assert "bad.example.com: OU not found" in out
     assert "good.example.com:" not in out
+
+
+@pytest.mark.parametrize("added,ok", [([], True), (["CORP\\adm"], False)])
+def test_adsync_admins_membership_is_checked_naming_group_and_account(tmp_path, added, ok):
+    proc, _dumped = run_role_tasks(tmp_path, "aad_connect", "adsync_admins_check", {"aad_connect_adsync_admin": "CORP\\adm"},
+                                   {"__aad_connect_adsync_admins": {"changed": bool(added), "added": added}})
+    assert (proc.returncode == 0) is ok, proc.stdout
+    if not ok:
+        assert "CORP\\adm is not a member of the local group ADSyncAdmins" in proc.stdout, proc.stdout
+
+
+def test_adsync_admins_verify_only_reads_and_configure_adds_first():
+    tasks = ROOT / "roles" / "aad_connect" / "tasks"
+    (add,) = [t for t in yaml.safe_load((tasks / "adsync_admins_add.yml").read_text()) if "ansible.windows.win_group_membership" in t]
+    (read,) = [t for t in yaml.safe_load((tasks / "adsync_admins.yml").read_text()) if "ansible.windows.win_group_membership" in t]
+    assert add["ansible.windows.win_group_membership"]["name"] == read["ansible.windows.win_group_membership"]["name"] == "ADSyncAdmins"
+    assert read["check_mode"] is True and read["changed_when"] is False
+    verify = yaml.safe_load((tasks / "verify.yml").read_text())
+    assert verify[1]["ansible.builtin.include_tasks"] == "adsync_admins.yml"
+    configure = yaml.safe_load((tasks / "configure.yml").read_text())
+    assert [t["ansible.builtin.include_tasks"] for t in configure[:2]] == ["adsync_admins_add.yml", "adsync_admins.yml"]
+    assert configure[0]["when"] == "aad_connect_adsync_admins_manage | bool"  # before the first ADSync cmdlet

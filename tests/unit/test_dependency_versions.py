@@ -57,3 +57,35 @@ def test_declared_minimum_covers_every_module_used(ns):
 def test_win_feature_info_is_covered():
     assert "win_feature_info" in used_modules()["ansible.windows"]
     assert minimum(yaml.safe_load((ROOT / "galaxy.yml").read_text())["dependencies"]["ansible.windows"]) >= (2, 7, 0)
+
+
+def maximum(spec: str) -> tuple[int, ...] | None:
+    match = re.search(r"<\s*([\d.]+)", spec)
+    return tuple(int(p) for p in match.group(1).split(".")) if match else None
+
+
+def removal_versions(ns: str) -> dict[str, tuple[int, ...]]:
+    """Modules the bundled collection deprecates, with the version that removes them (meta/runtime.yml)."""
+    runtime = COLLECTIONS / "ansible_collections" / ns.replace(".", "/") / "meta" / "runtime.yml"
+    routing = (yaml.safe_load(runtime.read_text()) or {}).get("plugin_routing", {}).get("modules", {})
+    return {m: tuple(int(p) for p in str(r["deprecation"]["removal_version"]).split("."))
+            for m, r in routing.items() if "removal_version" in (r.get("deprecation") or {})}
+
+
+@pytest.mark.parametrize("ns", NAMESPACES)
+def test_declared_upper_bound_excludes_the_version_that_removes_a_module_used(ns):
+    """Issue 19 finding 17: win_iis_webbinding is removed in community.windows 4.0.0, so the range ends below it."""
+    if not (COLLECTIONS / "ansible_collections" / ns.replace(".", "/")).exists():
+        pytest.skip("Windows collections not installed (scripts/bootstrap)")
+    galaxy = yaml.safe_load((ROOT / "galaxy.yml").read_text())["dependencies"][ns]
+    requirements = {c["name"]: c["version"] for c in yaml.safe_load((ROOT / "requirements.yml").read_text())["collections"]}
+    assert maximum(requirements[ns]) == maximum(galaxy), ns
+    removed = {m: v for m, v in removal_versions(ns).items() if m in used_modules()[ns]}
+    for module, version in removed.items():
+        assert maximum(galaxy) is not None and maximum(galaxy) <= version, (
+            "%s.%s is removed in %s but %s allows it" % (ns, module, ".".join(map(str, version)), galaxy))
+
+
+def test_win_iis_webbinding_pins_community_windows_below_4():
+    assert "win_iis_webbinding" in used_modules()["community.windows"]
+    assert removal_versions("community.windows").get("win_iis_webbinding") == (4, 0, 0)
