@@ -54,16 +54,16 @@ options:
   issuer_uri:
     description:
       - The AD FS identifier (Get-AdfsProperties C(Identifier), e.g. V(http://fs.contoso.com/adfs/services/trust));
-        with several top-level domains, V(http://<domain>/adfs/services/trust/) per domain. Required with O(state=federated).
+        with several top-level domains, V(http://<domain>/adfs/services/trust/) per domain (what the issuerid claim rule issues). Required with O(state=federated) unless in O(federation_metadata).
     type: str
   passive_sign_in_uri:
-    description: The WS-Federation sign-in endpoint (V(https://<fs>/adfs/ls/)). Required with O(state=federated).
+    description: The WS-Federation sign-in endpoint (V(https://<fs>/adfs/ls/)). Required with O(state=federated) unless in O(federation_metadata).
     type: str
   active_sign_in_uri:
     description: The WS-Trust endpoint of active clients (V(https://<fs>/adfs/services/trust/2005/usernamemixed)).
     type: str
   metadata_exchange_uri:
-    description: The MEX endpoint (V(https://<fs>/adfs/services/trust/mex)). Required with O(state=federated).
+    description: The MEX endpoint (V(https://<fs>/adfs/services/trust/mex)). Required with O(state=federated) unless in O(federation_metadata).
     type: str
   sign_out_uri:
     description: The sign-out endpoint (V(https://<fs>/adfs/ls/)).
@@ -71,10 +71,19 @@ options:
   signing_certificate:
     description:
       - The AD FS token-signing certificate's public part, base64 DER (what Graph stores) or PEM. An expired one is
-        refused. Required with O(state=federated).
+        refused. Required with O(state=federated) unless in O(federation_metadata).
     type: str
   next_signing_certificate:
     description: The next token-signing certificate (during a rollover), base64 DER or PEM.
+    type: str
+  federation_metadata:
+    description:
+      - The AD FS farm's federation metadata document (the content of
+        C(https://<fs>/FederationMetadata/2007-06/FederationMetadata.xml)). Options not given are taken from it -
+        O(issuer_uri) (entityID), O(passive_sign_in_uri) and O(sign_out_uri) (the passive requestor endpoint),
+        O(active_sign_in_uri) and O(metadata_exchange_uri) (the AD FS paths C(/adfs/services/trust/2005/usernamemixed)
+        and C(/adfs/services/trust/mex) on the same host), O(signing_certificate) (the oldest token-signing
+        certificate in force) and O(next_signing_certificate) (a newer one, during a rollover).
     type: str
   preferred_authentication_protocol:
     description: The protocol Entra ID uses with AD FS.

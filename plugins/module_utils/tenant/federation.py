@@ -23,6 +23,7 @@ import base64
 import binascii
 import datetime
 import re
+import xml.etree.ElementTree as ET  # nosec - the farm's own metadata, parsed without DTDs or entities
 
 try:
     from urllib.parse import urlsplit
@@ -82,11 +83,10 @@ DOMAIN_FEDERATION_SPEC = dict(
     preferred_authentication_protocol=dict(type="str", default="wsFed", choices=PROTOCOLS),
     federated_idp_mfa_behavior=dict(type="str", choices=MFA_BEHAVIORS),
     prompt_login_behavior=dict(type="str", choices=PROMPT_BEHAVIORS),
+    federation_metadata=dict(type="str"),
 )
 DOMAIN_FEDERATION_KWARGS = dict(
-    required_if=[["auth", "certificate", ["certificate_path"]],
-                 ["state", "federated", ["issuer_uri", "passive_sign_in_uri", "metadata_exchange_uri",
-                                         "signing_certificate"]]],
+    required_if=[["auth", "certificate", ["certificate_path"]]],
 )
 
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
@@ -151,6 +151,66 @@ def shown(name, value):
     return value
 
 
+#: WS-Federation metadata (OASIS WS-Federation 1.2 section 3.1) and SAML 2.0 metadata namespaces, as AD FS
+#: publishes them at /FederationMetadata/2007-06/FederationMetadata.xml (../shared/DOMAIN.md, TENANT.md section 3).
+MD_NS = {"md": "urn:oasis:names:tc:SAML:2.0:metadata", "fed": "http://docs.oasis-open.org/wsfed/federation/200706",
+         "ds": "http://www.w3.org/2000/09/xmldsig#", "wsa": "http://www.w3.org/2005/08/addressing",
+         "xsi": "http://www.w3.org/2001/XMLSchema-instance"}
+ADFS_ACTIVE_PATH = "/adfs/services/trust/2005/usernamemixed"  # TENANT.md section 3 (domain-post-federationconfiguration)
+ADFS_MEX_PATH = "/adfs/services/trust/mex"
+
+
+def parse_metadata(text):
+    """The farm's values from its federation metadata document: issuer (entityID), the passive endpoint, the
+    derived active and MEX endpoints, and the distinct token-signing certificates (base64 DER, oldest first)."""
+    if "<!DOCTYPE" in (text or "") or "<!ENTITY" in (text or ""):
+        raise input_error("federation_metadata", "holds a DTD or entity declaration", "give the farm's metadata as served.")
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as err:
+        raise input_error("federation_metadata", "not XML (%s)" % err,
+                          "give the content of https://<fs>/FederationMetadata/2007-06/FederationMetadata.xml.") from None
+    if root.tag != "{%s}EntityDescriptor" % MD_NS["md"] or not root.get("entityID"):
+        raise input_error("federation_metadata", "not a SAML/WS-Federation EntityDescriptor with an entityID",
+                          "give the farm's FederationMetadata.xml.")
+    passive = None
+    for node in root.iter("{%s}PassiveRequestorEndpoint" % MD_NS["fed"]):
+        address = node.find(".//wsa:Address", MD_NS)
+        if address is not None and (address.text or "").strip():
+            passive = address.text.strip()
+            break
+    certs = []
+    for key in root.iter("{%s}KeyDescriptor" % MD_NS["md"]):
+        if key.get("use") not in (None, "signing"):
+            continue
+        for node in key.iter("{%s}X509Certificate" % MD_NS["ds"]):
+            value = "".join((node.text or "").split())
+            if value and value not in certs:
+                certs.append(value)
+    values = {"issuerUri": root.get("entityID"), "passiveSignInUri": passive, "signOutUri": passive}
+    if passive:
+        host = urlsplit(passive).netloc
+        values["activeSignInUri"] = "https://%s%s" % (host, ADFS_ACTIVE_PATH)
+        values["metadataExchangeUri"] = "https://%s%s" % (host, ADFS_MEX_PATH)
+    dated = []
+    for value in certs:
+        try:
+            cert = x509.load_der_x509_certificate(base64.b64decode(value))
+        except (binascii.Error, ValueError):
+            raise input_error("federation_metadata", "holds a signing certificate that is not X.509",
+                              "give the farm's metadata as served.") from None
+        dated.append((credentials._utc(cert, "not_valid_before"), value))  # pylint: disable=protected-access
+    dated.sort()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    current = [v for start, v in dated if start <= now] or [v for _start, v in dated]
+    if current:  # the oldest certificate already in force signs; a newer one is the next (rollover)
+        values["signingCertificate"] = current[0]
+        rest = [v for _start, v in dated if v != current[0]]
+        if rest:
+            values["nextSigningCertificate"] = rest[-1]
+    return {k: v for k, v in values.items() if v}
+
+
 def validate(params):
     """Everything the module owns, checked before any request: (domain, desired properties)."""
     domain = credentials.check_domain_name("domain", params.get("domain"))
@@ -164,8 +224,11 @@ def validate(params):
     if not HAS_CRYPTOGRAPHY:  # pragma: no cover
         raise GraphError("The Python library cryptography is not installed on the controller.",
                          "pip install cryptography (requirements.txt).", kind="requirements")
+    from_metadata = parse_metadata(params["federation_metadata"]) if params.get("federation_metadata") else {}
     for option, prop in PROPERTIES.items():
         value = params.get(option)
+        if (value is None or value == "") and prop in from_metadata:
+            value = from_metadata[prop]
         if value is None or value == "":
             continue
         if option in HTTPS_OPTIONS:
@@ -179,8 +242,8 @@ def validate(params):
         desired[prop] = value
     for option in ("issuer_uri", "passive_sign_in_uri", "metadata_exchange_uri", "signing_certificate"):
         if PROPERTIES[option] not in desired:
-            raise input_error(option, "needed with state=federated",
-                              "give it from the AD FS farm's federation metadata (adfs_endpoint_info or "
+            raise input_error(option, "needed with state=federated (not given, not in federation_metadata)",
+                              "give it, or federation_metadata (the farm's "
                               "/FederationMetadata/2007-06/FederationMetadata.xml).")
     return domain, desired
 

@@ -276,3 +276,48 @@ def test_the_module_only_sends_properties_of_the_slice():
                           ("federatedIdpMfaBehavior", federation.MFA_BEHAVIORS),
                           ("promptLoginBehavior", federation.PROMPT_BEHAVIORS)):
         assert set(choices) <= set(CONTRACT.types[enum]["members"])
+
+
+# --- the farm's federation metadata -----------------------------------------------------------
+
+def metadata(*certs, entity="http://%s/adfs/services/trust" % FS, passive="https://%s/adfs/ls/" % FS):
+    """A federation metadata document in the shape AD FS serves (SAML 2.0 EntityDescriptor with a WS-Federation
+    SecurityTokenServiceType RoleDescriptor; OASIS WS-Federation 1.2 section 3.1). Built here: no AD FS ran."""
+    keys = "".join('<KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data>'
+                   '<X509Certificate>%s</X509Certificate></X509Data></KeyInfo></KeyDescriptor>' % c for c in certs)
+    return ('<?xml version="1.0" encoding="utf-8"?><EntityDescriptor ID="_x" entityID="%s" '
+            'xmlns="urn:oasis:names:tc:SAML:2.0:metadata"><RoleDescriptor '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:fed="http://docs.oasis-open.org/wsfed/'
+            'federation/200706" xsi:type="fed:SecurityTokenServiceType" protocolSupportEnumeration='
+            '"http://docs.oasis-open.org/wsfed/federation/200706">%s<fed:PassiveRequestorEndpoint>'
+            '<EndpointReference xmlns="http://www.w3.org/2005/08/addressing"><Address>%s</Address>'
+            '</EndpointReference></fed:PassiveRequestorEndpoint></RoleDescriptor><IDPSSODescriptor '
+            'protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">%s</IDPSSODescriptor>'
+            '</EntityDescriptor>' % (entity, keys, passive, keys))
+
+
+def test_metadata_gives_the_values_and_options_win(stand):
+    values = federation.parse_metadata(metadata(SIGNING, NEXT_SIGNING))
+    assert values == {"issuerUri": "http://%s/adfs/services/trust" % FS, "passiveSignInUri": "https://%s/adfs/ls/" % FS,
+                      "signOutUri": "https://%s/adfs/ls/" % FS,
+                      "activeSignInUri": "https://%s/adfs/services/trust/2005/usernamemixed" % FS,
+                      "metadataExchangeUri": "https://%s/adfs/services/trust/mex" % FS,
+                      "signingCertificate": SIGNING, "nextSigningCertificate": NEXT_SIGNING}
+    bare = {k: None for k in ("issuer_uri", "passive_sign_in_uri", "active_sign_in_uri", "metadata_exchange_uri",
+                              "sign_out_uri", "signing_certificate")}
+    result = run(stand, federation_metadata=metadata(SIGNING), **dict(bare, issuer_uri="http://%s/adfs/services/trust/"
+                                                                      % DOMAIN))
+    assert result["changed"] and not result.get("failed"), result
+    stored = stand.federations[DOMAIN][0]
+    assert stored["issuerUri"] == "http://%s/adfs/services/trust/" % DOMAIN  # the option wins over entityID
+    assert stored["metadataExchangeUri"] == "https://%s/adfs/services/trust/mex" % FS and stored["signingCertificate"] == SIGNING
+
+
+@pytest.mark.parametrize("document,expect", [
+    ("<html>not metadata", "federation_metadata: not XML"),
+    ('<EntityDescriptor xmlns="urn:x"/>', "federation_metadata: not a SAML/WS-Federation EntityDescriptor"),
+    ('<!DOCTYPE x [<!ENTITY a "b">]><x/>', "federation_metadata: holds a DTD"),
+])
+def test_bad_metadata_is_one_line_before_any_request(stand, document, expect):
+    result = run(stand, federation_metadata=document, issuer_uri=None)
+    assert result["failed"] and result["msg"].startswith(expect) and stand.log == []
