@@ -42,7 +42,7 @@ def token_signing(days=365, start=-1, name="ADFS Signing - " + FS):
 
 
 SIGNING, SIGNING_CERT = token_signing()
-NEXT_SIGNING, _ = token_signing(days=730, start=300)
+NEXT_SIGNING = token_signing(days=730, start=300)[0]
 
 
 @pytest.fixture()
@@ -178,7 +178,7 @@ def test_missing_permission_names_it(stand):
 
 # --- bad input: one line naming the option, before any request --------------------------------
 
-EXPIRED, _ = token_signing(days=-1, start=-400)
+EXPIRED = token_signing(days=-1, start=-400)[0]
 
 
 @pytest.mark.parametrize("option,value,expect", [
