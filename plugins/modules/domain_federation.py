@@ -54,7 +54,8 @@ options:
   issuer_uri:
     description:
       - The AD FS identifier (Get-AdfsProperties C(Identifier), e.g. V(http://fs.contoso.com/adfs/services/trust));
-        with several top-level domains, V(http://<domain>/adfs/services/trust/) per domain (what the issuerid claim rule issues). Required with O(state=federated) unless in O(federation_metadata).
+        with several top-level domains, V(http://<domain>/adfs/services/trust/) per domain (what the issuerid
+        claim rule issues). Required with O(state=federated) unless in O(federation_metadata).
     type: str
   passive_sign_in_uri:
     description: The WS-Federation sign-in endpoint (V(https://<fs>/adfs/ls/)). Required with O(state=federated) unless in O(federation_metadata).

@@ -84,7 +84,7 @@ def test_issuerid_maps_users_of_several_top_level_domains():
     rules, regex = render(["contoso.com", "Fabrikam.co.uk"])
     assert regex == "contoso\\.com|fabrikam\\.co\\.uk"
     rule = next(r["rule"] for r in rules if r["name"] == "Issue issuerid when it is not a computer account")
-    dotnet = re.search(r'regexreplace\(c1\.Value, "(.+?)", "(.+?)"\)', rule)
+    dotnet = re.search(r"regexreplace\(c1\.Value,\s*\"(.+?)\",\s*\"(.+?)\"\)", rule)
     pattern = re.compile(dotnet.group(1).replace("(?<", "(?P<"))
     replacement = dotnet.group(2).replace("${domain}", r"\g<domain>")
     assert pattern.sub(replacement, "alice@contoso.com") == "http://contoso.com/adfs/services/trust/"
