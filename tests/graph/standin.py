@@ -179,6 +179,18 @@ class StandIn:
         return [entry for entry in self.log if re.search(pattern, entry["path"])]
 
 
+def serving(workdir, client_id, tenant=None):
+    """A pytest fixture's body: a started stand-in with one registered app (``app_cert`` its certificate file);
+    stops it afterwards and fails the test if any request or response broke the contract."""
+    server = StandIn(workdir, tenant=tenant).start()
+    path, cert, _key = make_app_certificate(workdir)
+    server.register_app(client_id, cert)
+    server.app_cert = path
+    yield server
+    server.stop()
+    assert server.violations == [], server.violations
+
+
 def _b64url_sha(cert_hex):
     return base64.urlsafe_b64encode(bytes.fromhex(cert_hex)).rstrip(b"=").decode()
 

@@ -47,18 +47,12 @@ NEXT_SIGNING = token_signing(days=730, start=300)[0]
 
 @pytest.fixture()
 def stand(tmp_path):
-    server = standin.StandIn(tmp_path)
-    for domain in server.tenant["domains"]:
+    tenant = standin.lab_tenant()
+    for domain in tenant["domains"]:
         if domain["id"] == DOMAIN:
             domain["isVerified"] = True  # the lab tenant's custom domain, verified for these tests
-    server.tenant["onPremisesSyncEnabled"] = True
-    server.start()
-    path, cert, _key = standin.make_app_certificate(tmp_path)
-    server.register_app(CLIENT, cert)
-    server.app_cert = path
-    yield server
-    server.stop()
-    assert server.violations == [], server.violations
+    tenant["onPremisesSyncEnabled"] = True
+    yield from standin.serving(tmp_path, CLIENT, tenant)
 
 
 def farm(**extra):
