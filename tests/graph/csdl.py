@@ -343,7 +343,7 @@ class Contract:
             return errors
         target = self.resolve(parts.path)
         errors = []
-        if target.keyed:
+        if target.keyed or (method == "POST" and status == 201):  # a create answers the new entity (G *-post-*)
             self.check_object(target.type, body, "response", errors, "response")
             return errors
         if not isinstance(body, dict) or not isinstance(body.get("value"), list):

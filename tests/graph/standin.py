@@ -141,6 +141,7 @@ class StandIn:
         self.log = []
         self.violations = []
         self.clock_skew_rejects = False
+        self.federations = {}  # domain -> [internalDomainFederation] (G domain-post-federationconfiguration)
         self.lock = threading.Lock()
         self.ca_file, cert_file, key_file = make_tls(self.workdir)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -178,6 +179,18 @@ class StandIn:
         return [entry for entry in self.log if re.search(pattern, entry["path"])]
 
 
+def serving(workdir, client_id, tenant=None):
+    """A pytest fixture's body: a started stand-in with one registered app (``app_cert`` its certificate file);
+    stops it afterwards and fails the test if any request or response broke the contract."""
+    server = StandIn(workdir, tenant=tenant).start()
+    path, cert, _key = make_app_certificate(workdir)
+    server.register_app(client_id, cert)
+    server.app_cert = path
+    yield server
+    server.stop()
+    assert server.violations == [], server.violations
+
+
 def _b64url_sha(cert_hex):
     return base64.urlsafe_b64encode(bytes.fromhex(cert_hex)).rstrip(b"=").decode()
 
@@ -204,6 +217,9 @@ def _handler(stand):  # noqa: C901 - one request router
                                                  "errors": errors})
                     status, body = 500, {"error": {"code": "StandInResponseViolation", "message": "; ".join(errors)}}
             data = b"" if body is None else json.dumps(body).encode()
+            with stand.lock:  # logged before the answer leaves: the client may read the log right after it
+                stand.log.append({"method": self.command, "path": path, "status": status,
+                                  "consistency": self.headers.get("ConsistencyLevel")})
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
@@ -211,9 +227,6 @@ def _handler(stand):  # noqa: C901 - one request router
                 self.send_header(key, value)
             self.end_headers()
             self.wfile.write(data)
-            with stand.lock:
-                stand.log.append({"method": self.command, "path": path, "status": status,
-                                  "consistency": self.headers.get("ConsistencyLevel")})
 
         def _aad_error(self, status, error, code, text):
             self._send(status, {"error": error, "error_description": "AADSTS%d: %s" % (code, text),
@@ -348,6 +361,7 @@ def _handler(stand):  # noqa: C901 - one request router
                                              fault.get("message", "injected fault"), headers)
             if urlsplit(self.path).path == "/v1.0/$batch":
                 return self._batch(body, grant)
+            self._ems_body = body
             status, answer = self._resource(self.command, self.path, grant)
             if status >= 400:
                 return self._graph_error(status, answer["code"], answer["message"])
@@ -400,7 +414,12 @@ def _handler(stand):  # noqa: C901 - one request router
             if path == "/v1.0/domains":
                 return self._page([dict(d, isAdminManaged=True, isRoot=True) for d in t["domains"]], query,
                                   context + "domains", path)
+            match = re.match(r"^/v1\.0/domains/([^/]+)/federationConfiguration(?:/([^/]+))?$", path)
+            if match:
+                return self._federation(method, match.group(1), match.group(2), query, context)
             match = re.match(r"^/v1\.0/domains/([^/]+)(?:/(serviceConfigurationRecords|verificationDnsRecords))?$", path)
+            if match and method == "PATCH" and not match.group(2):
+                return self._domain_update(match.group(1), grant)
             if match:
                 domain = next((d for d in t["domains"] if d["id"] == match.group(1)), None)
                 if domain is None:
@@ -425,6 +444,57 @@ def _handler(stand):  # noqa: C901 - one request router
                             "synchronizationPreventionType": "enabledForCount", "alertThreshold": 500}}}
                 return self._page([item], query, context + "directory/onPremisesSynchronization", path)
             return 404, {"code": "NotFound", "message": "not served by the stand-in"}
+
+        def _body_json(self):
+            return getattr(self, "_ems_body", None)
+
+        def _federation(self, method, name, fed_id, query, context):
+            """internalDomainFederation of a domain: GET (list, one), POST (federates the domain), PATCH.
+            G domain-list-federationconfiguration ("returns only one object"), domain-post-federationconfiguration
+            (201 + the object), internaldomainfederation-update (200 + the object)."""
+            domain = next((d for d in stand.tenant["domains"] if d["id"] == name), None)
+            if domain is None:
+                return 404, {"code": "Request_ResourceNotFound", "message": "Resource '%s' does not exist." % name}
+            configs = stand.federations.setdefault(name, [])
+            path = "/v1.0/domains/%s/federationConfiguration" % name
+            if method == "GET" and fed_id is None:
+                return self._page(configs, query, context + "domains('%s')/federationConfiguration" % name, path)
+            if method == "POST":
+                if configs:
+                    return 400, {"code": "Request_BadRequest", "message": "The domain already has a federation "
+                                 "configuration."}
+                if not domain["isVerified"] or domain["isInitial"]:
+                    return 400, {"code": "Request_BadRequest", "message": "Domain '%s' cannot be federated." % name}
+                created = dict(self._body_json(), id=str(uuid.uuid4()))
+                created.setdefault("federatedIdpMfaBehavior", "acceptIfMfaDoneByFederatedIdp")
+                configs.append(created)
+                domain["authenticationType"] = "Federated"
+                return 201, created
+            config = next((c for c in configs if c["id"] == fed_id), None)
+            if config is None:
+                return 404, {"code": "Request_ResourceNotFound", "message": "Resource '%s' does not exist." % fed_id}
+            if method == "PATCH":
+                config.update(self._body_json())
+            return 200, config
+
+        def _domain_update(self, name, grant):
+            """PATCH /domains/{id}: authenticationType Managed removes the federation (E migrate-from-federation-
+            to-cloud-authentication.md: Update-MgDomain -AuthenticationType Managed); Federated is refused
+            (federate through federationConfiguration). Needs Domain-InternalFederation.ReadWrite.All
+            (G internaldomainfederation-update, "To update the authenticationType property")."""
+            if "Domain-InternalFederation.ReadWrite.All" not in grant["roles"]:
+                return 403, {"code": "Authorization_RequestDenied",
+                             "message": "Insufficient privileges to complete the operation."}
+            domain = next((d for d in stand.tenant["domains"] if d["id"] == name), None)
+            if domain is None:
+                return 404, {"code": "Request_ResourceNotFound", "message": "Resource '%s' does not exist." % name}
+            body = self._body_json() or {}
+            if body.get("authenticationType") == "Federated":
+                return 400, {"code": "Request_BadRequest", "message": "Use federationConfiguration to federate."}
+            if body.get("authenticationType") == "Managed":
+                domain["authenticationType"] = "Managed"
+                stand.federations.pop(name, None)
+            return 204, None
 
         def _page(self, items, query, context, path):
             start = int(query.get("$skiptoken") or 0)

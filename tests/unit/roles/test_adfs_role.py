@@ -33,7 +33,7 @@ def all_options():
 
 
 def test_entry_points():
-    assert set(SPECS) == {"main", "proxy", "verify"}
+    assert set(SPECS) == {"main", "proxy", "verify", "federation"}
     for entry in SPECS:
         assert (ROLE / "tasks" / f"{entry}.yml").exists()
         assert SPECS[entry]["short_description"]

@@ -32,13 +32,7 @@ CLIENT = "3f2a9c1e-7b6d-4e5f-8a9b-0c1d2e3f4a5b"
 
 @pytest.fixture()
 def stand(tmp_path):
-    server = standin.StandIn(tmp_path).start()
-    path, cert, _key = standin.make_app_certificate(tmp_path)
-    server.register_app(CLIENT, cert)
-    server.app_cert = path
-    yield server
-    server.stop()
-    assert server.violations == [], server.violations
+    yield from standin.serving(tmp_path, CLIENT)
 
 
 def params(stand, **extra):
