@@ -37,6 +37,7 @@ SCENARIOS = {
                     rms_connector_require_fault_tolerance="maybe", rms_connector_disable_legacy_tls="maybe",
                     rms_connector_allow_reboot="maybe", rms_connector_manage_dns="maybe",
                     rms_connector_verify_through_name="maybe", rms_connector_fci_computer_accounts="not-a-dict",
+                    rms_connector_verify_retries="many", rms_connector_verify_delay="a minute",
                     rms_connector_iis_features={"Web-Server": 1}, rms_connector_sharepoint_accounts={"a": 1}),
     # connector_preflight: every semantic fault of the inputs at once.
     "inputs": dict(GOOD, rms_connector_name="rmsconnector", rms_connector_certificate_thumbprint="xyz",
@@ -99,6 +100,10 @@ CASES = {
     "rms_connector_dns_address": [("inputs", ["rms_connector_dns_address '10.0.0.300' is not an IPv4 address"])],
     "rms_connector_dns_zone": [("inputs", ["is not in the zone fabrikam.invalid"])],
     "rms_connector_verify_through_name": [("argspec", [BOOL % "rms_connector_verify_through_name"])],
+    "rms_connector_verify_retries": [
+        ("argspec", ["argument 'rms_connector_verify_retries' is of type str and we were unable to convert to int"])],
+    "rms_connector_verify_delay": [
+        ("argspec", ["argument 'rms_connector_verify_delay' is of type str and we were unable to convert to int"])],
 }
 
 
