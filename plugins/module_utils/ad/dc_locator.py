@@ -2,13 +2,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The domain controllers of a domain, found as Windows' DC locator finds them: through DNS.
 
-Microsoft, "How DNS support for Active Directory works" (windows-server/identity/ad-ds/plan/...) and the
-DC locator documentation: every domain controller registers the SRV record
-``_ldap._tcp.dc._msdcs.<DnsDomainName>`` ("Enables a client to locate a domain controller in the domain
-named by <DnsDomainName>"), and the locator tries the records in the order RFC 2782 gives them: lowest
-priority first; among records of one priority, a random choice weighted by the weight field.
+Microsoft, MS-ADTS 6.3.6.1 "DNS-Based Discovery" (learn.microsoft.com/openspecs/windows_protocols/ms-adts/
+7fcdce70-5205-44d6-9c3a-260e616a2f04): "To locate domain controller (DC) hosting NC N, the client machine
+issues a DNS query for the SRV record _ldap._tcp.dc._msdcs.N"; the DC locator ("Types of Locators", Windows
+2000 resource kit, and "How DNS support for Active Directory works") looks the name up in DNS and then asks
+the DCs returned. The records are tried in RFC 2782 order: lowest priority first; among records of one
+priority, a random choice weighted by the weight field. A target of "." means "the service is decidedly not
+available at this domain" (RFC 2782) and is skipped. Whether a DC answers and holds the domain is checked by
+the caller when it binds (sync_permissions.DomainConnections).
 
-A target of "." means "the service is decidedly not available at this domain" (RFC 2782) and is skipped.
 Uses dnspython (already a dependency of the collection's DNS checks).
 """
 
