@@ -16,7 +16,7 @@ description:
   - Entra Connect's wizard does not check these rights; when they are missing, password hashes
     simply do not sync. Used by the aad_connect role before and after it grants them.
   - Each domain root is read on a DC of that domain (only its DCs hold the domain naming context; another
-    domain's DC answers with a referral): the DC connected to for its own domain, for every other domain a
+    domain's DC answers with a referral) - the DC connected to for its own domain, for every other domain a
     DC found as Windows' DC locator finds one, through the DNS SRV records C(_ldap._tcp.dc._msdcs.<domain>)
     in RFC 2782 order (priority, then weight), bound with the same connection options. When no DC of a
     domain answers, the module fails in one line naming the domain and each DC tried.
