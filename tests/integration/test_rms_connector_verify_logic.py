@@ -116,8 +116,8 @@ FAIL_TEXT = ("Loading IRM configuration ...\n - PASS: IRM configuration loaded s
 def irm_check(tmp_path, results):
     role_vars = {"rms_connector_client_kind": "exchange_2019", "rms_connector_client_connector_name": CONNECTOR,
                  "rms_connector_client_irm_test_sender": "adams@contoso.example"}
-    facts = {"__rms_connector_client_irm_test": {"changed": False, "irm_test": {"sender": "adams@contoso.example",
-                                                                               "results": results}}}
+    irm_test = {"sender": "adams@contoso.example", "results": results}
+    facts = {"__rms_connector_client_irm_test": {"changed": False, "irm_test": irm_test}}
     return run_role_tasks(tmp_path, "rms_connector_client", "verify_irm_checks", role_vars, facts)[0]
 
 

@@ -29,7 +29,7 @@ def test_lower_priority_always_first():
 def test_weight_decides_how_often_a_record_comes_first():
     records = [(0, 90, "heavy.corp.example", 389), (0, 10, "light.corp.example", 389)]
     rng = random.Random(1)
-    firsts = collections.Counter(dc_locator.order_srv(records, rng)[0][2] for _ in range(2000))
+    firsts = collections.Counter(dc_locator.order_srv(records, rng)[0][2] for _draw in range(2000))
     assert 0.85 < firsts["heavy.corp.example"] / 2000 < 0.95
     # every record is still in the list, once
     assert sorted(r[2] for r in dc_locator.order_srv(records, rng)) == ["heavy.corp.example", "light.corp.example"]
@@ -112,6 +112,7 @@ class FakeConn:
 
 
 PARAMS = {"transport": "ldaps", "timeout": 7, "dns_servers": ["192.0.2.53"]}
+EMEA_DCS = ["dc1.emea.corp.example", "dc2.emea.corp.example"]
 
 
 def test_own_domain_uses_the_connected_dc_others_a_located_dc_in_order(monkeypatch):
@@ -151,8 +152,7 @@ def test_no_dc_of_a_domain_answers_is_one_line_naming_the_domain_and_each_dc(mon
         raise lc.LdapError("%s:636: timed out." % server, "remedy", server, "timeout")
 
     monkeypatch.setattr(lc, "connect", connect)
-    connections = sync_permissions.DomainConnections(home, PARAMS, lambda *a: ["dc1.emea.corp.example",
-                                                                              "dc2.emea.corp.example"])
+    connections = sync_permissions.DomainConnections(home, PARAMS, lambda *a: EMEA_DCS)
     with pytest.raises(lc.LdapError) as err:
         connections.get("DC=emea,DC=corp,DC=example")
     message = err.value.message
@@ -170,8 +170,7 @@ def test_a_refused_bind_on_another_domain_stops_at_once(monkeypatch):
         raise lc.LdapError("%s:636: wrong user name or password." % server, "remedy", server, "auth")
 
     monkeypatch.setattr(lc, "connect", connect)
-    connections = sync_permissions.DomainConnections(home, PARAMS, lambda *a: ["dc1.emea.corp.example",
-                                                                              "dc2.emea.corp.example"])
+    connections = sync_permissions.DomainConnections(home, PARAMS, lambda *a: EMEA_DCS)
     with pytest.raises(lc.LdapError, match="^domains: emea.corp.example: dc1.emea.corp.example:636: wrong user"):
         connections.get("DC=emea,DC=corp,DC=example")
     assert tried == ["dc1.emea.corp.example"]  # no lockout by trying every DC
