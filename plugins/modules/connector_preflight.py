@@ -15,8 +15,7 @@ description:
   - "O(stage=inventory) works on the inventory only and runs before any Windows host is contacted:
     V(rms_connector) - at least two connector servers (a warning instead when
     O(require_fault_tolerance=false)), none of them a domain controller or an Exchange, SharePoint or
-    FCI server that uses it, a fully qualified load-balanced name, the admin password free of
-    C(& [ ] \" '), the DNS record inputs, and the accounts to authorize (RV(authorization));
+    FCI server that uses it, a fully qualified load-balanced name, the DNS record inputs, and the accounts to authorize (RV(authorization));
     V(rms_connector_client) - the connector name, the server is not a connector server, and the
     registry values for its kind rendered from the cited table (RV(registry));
     V(exchange_connector) - the end-of-support warning, one connector per Exchange organization,
@@ -38,12 +37,10 @@ options:
     choices: [rms_connector, rms_connector_client, exchange_connector]
   stage:
     description:
-      - V(inventory) (before contacting hosts), V(host) (with O(facts) of O(host)), or V(password) - only
-        which of the forbidden characters O(admin_password) holds (RV(found)), for a task with C(no_log)
-        whose verdict is then passed to the inventory stage as O(admin_password_found).
+      - V(inventory) (before contacting hosts) or V(host) (with O(facts) of O(host)).
     type: str
     default: inventory
-    choices: [inventory, host, password]
+    choices: [inventory, host]
   host:
     description: Inventory name of the host the checks are about (required with O(stage=host)).
     type: str
@@ -94,17 +91,6 @@ options:
     type: list
     elements: str
     default: []
-  admin_password:
-    description:
-      - Password of the account the operator signs in with in the connector setup. Only checked for
-        the characters C(& [ ] " ') that the setup rejects; never sent anywhere.
-    type: str
-  admin_password_found:
-    description:
-      - The forbidden characters an earlier O(stage=password) run found in the password (its RV(found)),
-        so that the inventory stage can report the password rule without handling the password.
-    type: list
-    elements: str
   exchange_servers_group:
     description: Name of the security group of all Exchange servers, authorized for Exchange.
     type: str
@@ -216,7 +202,6 @@ EXAMPLES = r"""
     exchange_hosts: "{{ groups['exchange_servers'] | default([]) }}"
     sharepoint_hosts: "{{ groups['sharepoint_servers'] | default([]) }}"
     sharepoint_accounts: ['CONTOSO\sp-farm', 'CONTOSO\sp-apppool']
-    admin_password: "{{ vault_rms_admin_password }}"
   run_once: true
 
 - name: Registry values of an Exchange 2019 server
@@ -281,12 +266,6 @@ registry:
       data: https://rmsconnector.contoso.com/_wmcs/certification
       source: https://learn.microsoft.com/azure/information-protection/rms-connector-registry-settings
       note: null
-found:
-  description: The forbidden characters (of C(& [ ] " ')) the password holds.
-  returned: when stage is password
-  type: list
-  elements: str
-  sample: ["&", "'"]
 package:
   description: Where the setup program and certificate are in the Exchange Connector package (paths in the zip).
   returned: when component is exchange_connector, stage is inventory and the package is valid

@@ -15,6 +15,14 @@ description:
     (1131f6ad-9c07-11d1-f79f-00c04fc2dcd2), which password hash synchronization needs.
   - Entra Connect's wizard does not check these rights; when they are missing, password hashes
     simply do not sync. Used by the aad_connect role before and after it grants them.
+  - Each domain root is read on a DC of that domain (only its DCs hold the domain naming context; another
+    domain's DC answers with a referral) - the DC connected to for its own domain, for every other domain a
+    DC found as Windows' DC locator finds one, through the DNS SRV records C(_ldap._tcp.dc._msdcs.<domain>)
+    in RFC 2782 order (priority, then weight), bound with the same connection options. When no DC of a
+    domain answers, the module fails in one line naming the domain and each DC tried.
+  - The account is looked up on a DC of its own domain - the one its DN or C(DOMAIN\\) prefix names, else
+    the connected DC's domain and then each domain checked - so that its groups (C(tokenGroups)) are those
+    of its domain.
   - An explicit deny that applies to the account wins over any allow. Inherit-only entries are ignored.
   - Warns when the account is an administrator (Microsoft asks for a normal user).
   - Read-only. Runs on the controller, whatever the play's hosts are.
@@ -32,6 +40,12 @@ options:
     description:
       - Domains to check, by DNS name or root DN. Default - the domain of the DC connected to.
       - Every domain whose users are synchronized needs both rights.
+    type: list
+    elements: str
+  dns_servers:
+    description:
+      - DNS servers (IP addresses) that resolve the domains' SRV records, for domains other than the connected
+        DC's. Default - the controller's resolver configuration.
     type: list
     elements: str
   fail_on_missing:
@@ -53,7 +67,7 @@ EXAMPLES = r"""
     username: svc-assess@corp.example.com
     password: "{{ vault_assess_password }}"
     account: svc-aadc-connector
-    domains: [corp.example.com]
+    domains: [corp.example.com, emea.corp.example.com]  # emea: read on a DC that the DC locator finds
 """
 
 RETURN = r"""
@@ -65,13 +79,14 @@ account:
            sam_account_name: svc-aadc, administrator_groups: []}
 domains:
   description: Per domain, each required right with its state (V(granted), V(missing), V(denied)) and the
-    principals whose entries grant or deny it.
+    principals whose entries grant or deny it, and the DC it was read on (C(server)).
   returned: success
   type: list
   elements: dict
   sample:
     - domain: corp.example.com
       dn: DC=corp,DC=example,DC=com
+      server: dc1.corp.example.com
       rights:
         replicating_directory_changes:
           name: Replicating Directory Changes

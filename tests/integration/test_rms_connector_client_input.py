@@ -29,6 +29,7 @@ GOOD = {
     "rms_connector_client_kind": "exchange_2019",
     "rms_connector_client_connector_name": "rmsconnector.corp.example.invalid",
     "rms_connector_client_tenant_url": TENANT,
+    "rms_connector_client_irm_test_sender": "adams@corp.example.invalid",
 }
 SECRET = "Exch-Admin-Secret-42"
 BOOL = "argument '%s' is of type str and we were unable to convert to bool"
@@ -37,7 +38,9 @@ SCENARIOS = {
     "argspec": {"rms_connector_client_kind": "exchange_2010", "rms_connector_client_tenant_url": TENANT,
                 "rms_connector_client_protocol": "ftp", "rms_connector_client_set_irm": "maybe",
                 "rms_connector_client_previously_adrms": "maybe", "rms_connector_client_allow_reboot": "maybe",
-                "rms_connector_client_verify": "maybe"},
+                "rms_connector_client_verify": "maybe", "rms_connector_client_verify_retries": "many",
+                "rms_connector_client_verify_delay": "a minute"},
+    "irm_sender": dict(GOOD, rms_connector_client_irm_test_sender="adams at contoso"),
     "names": dict(GOOD, rms_connector_client_connector_name="rmsconnector",
                   rms_connector_client_connector_group="exchange_servers"),
     "tenant_form": dict(GOOD, rms_connector_client_tenant_url=TENANT + "/_wmcs/licensing"),
@@ -58,6 +61,12 @@ CASES = {
         ("tenant_missing", ["rms_connector_client_tenant_url is required for exchange_2019 servers"])],
     "rms_connector_client_connector_group": [("names", ["ex01.corp.example.invalid is also an RMS connector server"])],
     "rms_connector_client_set_irm": [("argspec", [BOOL % "rms_connector_client_set_irm"])],
+    "rms_connector_client_verify_retries": [
+        ("argspec", ["argument 'rms_connector_client_verify_retries' is of type str and we were unable to convert to int"])],
+    "rms_connector_client_verify_delay": [
+        ("argspec", ["argument 'rms_connector_client_verify_delay' is of type str and we were unable to convert to int"])],
+    "rms_connector_client_irm_test_sender": [
+        ("irm_sender", ['rms_connector_client_irm_test_sender "adams at contoso" is not an SMTP address'])],
     "rms_connector_client_exchange_username": [("user_only", [PAIR])],
     "rms_connector_client_exchange_password": [("password_only", [PAIR])],
     "rms_connector_client_previously_adrms": [("argspec", [BOOL % "rms_connector_client_previously_adrms"])],

@@ -26,7 +26,9 @@ GOOD = {
     "rms_connector_certificate_thumbprint": "A" * 40,
     "rms_connector_sharepoint_accounts": ["CORP\\sp-farm", "CORP\\sp-apppool"],
 }
-PASSWORD = "Pw&[x]\"y'z-2024"  # every forbidden character
+# The removed rms_connector_admin_password: an old inventory that still sets it (with the characters the
+# removed rule refused) gets a warning and goes on; its value is never printed.
+OLD_PASSWORD = "Pw&[x]\"y'z-2024"
 
 SCENARIOS = {
     # The argument validation: wrong types and choices, a missing required option.
@@ -35,10 +37,11 @@ SCENARIOS = {
                     rms_connector_require_fault_tolerance="maybe", rms_connector_disable_legacy_tls="maybe",
                     rms_connector_allow_reboot="maybe", rms_connector_manage_dns="maybe",
                     rms_connector_verify_through_name="maybe", rms_connector_fci_computer_accounts="not-a-dict",
+                    rms_connector_verify_retries="many", rms_connector_verify_delay="a minute",
                     rms_connector_iis_features={"Web-Server": 1}, rms_connector_sharepoint_accounts={"a": 1}),
     # connector_preflight: every semantic fault of the inputs at once.
     "inputs": dict(GOOD, rms_connector_name="rmsconnector", rms_connector_certificate_thumbprint="xyz",
-                   rms_connector_admin_account="rmsadmin", rms_connector_admin_password=PASSWORD,
+                   rms_connector_admin_account="rmsadmin",
                    rms_connector_exchange_servers_group=" ",
                    rms_connector_sharepoint_accounts=["not an account"],
                    rms_connector_fci_computer_accounts={"fs01.corp.example.invalid": "FS01"},
@@ -71,10 +74,6 @@ CASES = {
         ("one_server", ["1 RMS connector server(s)", "at least 2", "rms_connector_require_fault_tolerance: false"])],
     "rms_connector_cloud": [("argspec", ["value of rms_connector_cloud must be one of: AzureCloud"])],
     "rms_connector_admin_account": [("inputs", ["rms_connector_admin_account 'rmsadmin' is not a user principal name"])],
-    "rms_connector_admin_password": [("inputs", [
-        "rms_connector_admin_password contains & (ampersand), [ (left bracket), ] (right bracket), "
-        "\" (straight quotation mark), ' (apostrophe)",
-        "That user name and password combination is not correct"])],
     "rms_connector_group": [("no_group", ["0 RMS connector server(s) in the inventory (none)"])],
     "rms_connector_domain_controllers_group": [("overlap", ["are also a domain controller"])],
     "rms_connector_exchange_group": [("overlap", ["are also an Exchange server that uses the connector"])],
@@ -101,6 +100,10 @@ CASES = {
     "rms_connector_dns_address": [("inputs", ["rms_connector_dns_address '10.0.0.300' is not an IPv4 address"])],
     "rms_connector_dns_zone": [("inputs", ["is not in the zone fabrikam.invalid"])],
     "rms_connector_verify_through_name": [("argspec", [BOOL % "rms_connector_verify_through_name"])],
+    "rms_connector_verify_retries": [
+        ("argspec", ["argument 'rms_connector_verify_retries' is of type str and we were unable to convert to int"])],
+    "rms_connector_verify_delay": [
+        ("argspec", ["argument 'rms_connector_verify_delay' is of type str and we were unable to convert to int"])],
 }
 
 
@@ -119,15 +122,23 @@ def test_bad_input_fails_before_any_host_is_contacted(runs, option, scenario, te
     assert_failed_before_contact(runs(scenario), option, texts)
 
 
-def test_the_password_itself_is_never_printed(runs, counter, tmp_path):
-    _rc, output, _connections = runs("inputs")
-    assert PASSWORD not in output
+def test_the_removed_admin_password_warns_and_the_run_goes_on(counter, tmp_path):
+    """An inventory from before the removal: no failure, a warning naming the variable, never its value
+    (not even with -vvv), and the run reaches the hosts."""
+    old_inventory = dict(GOOD, rms_connector_admin_password=OLD_PASSWORD)
+    returncode, output, connections = run_role(tmp_path, counter, "rms_connector", "rms_connector", GROUPS,
+                                               old_inventory, verbose=3)
+    assert returncode != 0  # the hosts are not Windows: the first host task cannot connect
+    assert "WARNING rms_connector_admin_password is set but ems.enable.rms_connector no longer reads it" in output
+    assert "RMS connector inventory preconditions hold" in output
+    assert "contains &" not in output and "That user name and password" not in output
     assert "Pw&" not in output
-    # Not even with -vvv, where every task result is printed in full.
-    _rc, verbose_output, connections = run_role(tmp_path, counter, "rms_connector", "rms_connector", GROUPS,
-                                                SCENARIOS["inputs"], verbose=3)
-    assert "rms_connector_admin_password contains &" in verbose_output
-    assert "Pw&" not in verbose_output and connections == 0
+    assert connections > 0
+
+
+def test_without_the_old_password_no_warning(runs):
+    _rc, output, _connections = runs("inputs")
+    assert "WARNING rms_connector_admin_password" not in output
 
 
 def test_good_input_passes_the_controller_stage_and_only_then_contacts_the_hosts(counter, tmp_path):

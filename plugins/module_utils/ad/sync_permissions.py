@@ -7,6 +7,12 @@ Changes" and "Replicating Directory Changes All" on each domain root (entra-docs
 reference-connect-accounts-permissions.md); missing rights show up only as sync errors later.
 This reads each domain root's DACL over LDAP and evaluates it for the account and its groups.
 
+A domain root's DACL is in the domain naming context, which only the DCs of that domain hold (a global
+catalog has a partial, read-only copy without security descriptors to rely on; a DC of another domain
+answers with a referral). So each domain other than the connected DC's own is read through a DC of that
+domain, found with the DC locator (dc_locator.py: DNS SRV _ldap._tcp.dc._msdcs.<domain>) and bound with
+the same connection options and safety rules (ldap_client.connect).
+
 Formats: SECURITY_DESCRIPTOR, ACL, ACE, SID in MS-DTYP 2.4.2-2.4.6; access mask bits in MS-ADTS
 5.1.3.2; the SD flags control in MS-ADTS 3.1.1.3.4.1.11. This is a small hand-written parser of
 the DACL only; a maintained library (e.g. winacl) could replace it if it becomes a dependency anyway.
@@ -18,6 +24,7 @@ import re
 import struct
 import uuid
 
+from ansible_collections.ems.enable.plugins.module_utils.ad import dc_locator
 from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
 
 # The extended rights password hash sync needs (rightsGuid of the controlAccessRight objects).
@@ -120,25 +127,116 @@ def parse_account(account):
     return ("upn" if "@" in name else "sam"), name
 
 
-def find_account(conn, account, base):
-    """The account's DN, SID and token group SIDs. account: sAMAccountName, UPN, DOMAIN\\name or DN."""
-    kind, name = parse_account(account)
+def _lookup_account(conn, kind, name, base):
+    """(dn, entry) of the account in the domain of `conn` (under `base`), or None."""
     if kind == "dn":
-        entry_dn, entry = name, conn.read_entry(name, ["objectSid", "sAMAccountName"])
-        found = [(entry_dn, entry)] if entry else []
-    else:
-        attr = "userPrincipalName" if kind == "upn" else "sAMAccountName"
-        escaped = lc.ldap.filter.escape_filter_chars(name)
-        found = list(conn.search(base, "(&(objectClass=user)(%s=%s))" % (attr, escaped),
-                                 ["objectSid", "sAMAccountName"]))
-    if not found:
-        raise lc.LdapError("account: %s not found in %s (looked up from %s)." % (account, base, conn.server),
-                           "Give the connector account's sAMAccountName, UPN or DN.", conn.server, "input")
-    dn, entry = found[0]
+        entry = conn.read_entry(name, ["objectSid", "sAMAccountName"])
+        return (name, entry) if entry else None
+    attr = "userPrincipalName" if kind == "upn" else "sAMAccountName"
+    escaped = lc.ldap.filter.escape_filter_chars(name)
+    found = list(conn.search(base, "(&(objectClass=user)(%s=%s))" % (attr, escaped), ["objectSid", "sAMAccountName"]))
+    return found[0] if found else None
+
+
+def _account_entry(conn, dn, entry):
+    """The account's DN, SID and token group SIDs, read on a DC of its own domain (`conn`)."""
     sid = sid_to_str(entry["objectSid"][0])
     token = conn.read_entry(dn, ["tokenGroups"]) or {}
     groups = [sid_to_str(raw) for raw in token.get("tokenGroups", [])]
     return {"dn": dn, "sid": sid, "sam_account_name": lc.first(entry, "sAMAccountName"), "group_sids": groups}
+
+
+def _account_not_found(account, where, server):
+    return lc.LdapError("account: %s not found in %s (looked up from %s)." % (account, where, server),
+                        "Give the connector account's sAMAccountName, UPN or DN.", server, "input")
+
+
+def find_account(conn, account, base):
+    """The account's DN, SID and token group SIDs. account: sAMAccountName, UPN, DOMAIN\\name or DN."""
+    kind, name = parse_account(account)
+    found = _lookup_account(conn, kind, name, base)
+    if not found:
+        raise _account_not_found(account, base, conn.server)
+    return _account_entry(conn, *found)
+
+
+def netbios_domain_dn(conn, account):
+    """The root DN of the domain named by DOMAIN in DOMAIN\\name (its crossRef in CN=Partitions), or None."""
+    if "\\" not in account or _DN_RE.match(account):
+        return None
+    prefix = account.split("\\", 1)[0]
+    if "." in prefix:  # corp.example.com\name: a DNS name
+        return domain_dn(prefix)
+    config = lc.first(conn.root_dse, "configurationNamingContext")
+    if not config:
+        return None
+    escaped = lc.ldap.filter.escape_filter_chars(prefix)
+    for _dn, entry in conn.search("CN=Partitions," + config, "(&(objectClass=crossRef)(nETBIOSName=%s))" % escaped,
+                                  ["nCName"], scope=lc.ldap.SCOPE_ONELEVEL):
+        return lc.first(entry, "nCName")
+    return None
+
+
+def dn_domain(dn):
+    """DC=... suffix of a DN: the root DN of the domain an object's DN names."""
+    parts = lc.ldap.dn.explode_dn(dn)
+    tail = []
+    for part in reversed(parts):
+        if not part.lower().startswith("dc="):
+            break
+        tail.insert(0, part)
+    return ",".join(tail)
+
+
+class DomainConnections:
+    """A bound connection per domain: the DC connected to for its own domain, for every other domain a DC
+    of that domain found with the DC locator, bound with the same options (ldap_client.connect)."""
+
+    def __init__(self, conn, params, locate=None):
+        self.conn = conn
+        self.params = params
+        self.locate = locate or dc_locator.locate
+        self.home = (lc.first(conn.root_dse, "defaultNamingContext") or "").lower()
+        self.others = {}
+
+    def get(self, dn):
+        key = dn.lower()
+        if key == self.home:
+            return self.conn
+        if key in self.others:
+            return self.others[key]
+        domain = lc.dn_to_dns(dn)
+        servers = self.params.get("dns_servers")
+        try:
+            hosts = self.locate(domain, servers, self.params.get("timeout") or 10)
+        except dc_locator.LocatorError as err:
+            raise lc.LdapError("domains: %s (%s holds %s only)." % (str(err).rstrip("."), self.conn.server, self.home),
+                               "Check that the controller resolves the domain's SRV records (or give dns_servers), "
+                               "or leave the domain out.", self.conn.server, "connect") from None
+        tried = []
+        for host in hosts:
+            try:
+                conn = lc.connect(self.params, server=host)
+            except lc.LdapError as err:
+                if err.kind in ("auth", "input"):  # a refused bind stops at once (account lockout)
+                    raise lc.LdapError("domains: %s: %s" % (domain, err.message), err.remedy, host, err.kind) from None
+                tried.append(err.message.rstrip("."))  # it starts with host:port
+                continue
+            holds = (lc.first(conn.root_dse, "defaultNamingContext") or "").lower()
+            if holds != key:
+                conn.close()
+                tried.append("%s holds %s, not %s" % (host, holds, dn))
+                continue
+            self.others[key] = conn
+            return conn
+        raise lc.LdapError("domains: no domain controller of %s answered (%d located through %s): %s." % (
+            domain, len(hosts), dc_locator.srv_name(domain), "; ".join(tried)),
+            "Check that these DCs are reachable from the controller over %s, or leave the domain out."
+            % self.params.get("transport"), hosts[0] if hosts else None, "connect")
+
+    def close(self):
+        for conn in self.others.values():
+            conn.close()
 
 
 def sid_names(conn, base, sids):
@@ -174,25 +272,53 @@ def domain_dn(name):
     return name if "=" in name else ",".join("DC=%s" % part for part in name.split("."))
 
 
-def check(conn, account, domains):
-    """Per domain and right: granted / denied / missing, and through which principals."""
-    default_nc = lc.first(conn.root_dse, "defaultNamingContext")
-    targets = [domain_dn(d) for d in domains] if domains else [default_nc]
-    who = find_account(conn, account, default_nc)
-    sids = {who["sid"]: "account"}
-    sids.update({sid: "group" for sid in who["group_sids"]})
-    sids.update({sid: "implicit" for sid in IMPLICIT_SIDS})
-    results = []
-    for dn in targets:
-        aces = read_domain_dacl(conn, dn)
-        rights = {}
-        for key, (guid, label) in REQUIRED_RIGHTS.items():
-            state, via = evaluate_right(aces, sids, guid)
-            rights[key] = {"name": label, "guid": guid, "state": state, "granted": state == "granted",
-                           "via": via}
-        results.append({"domain": lc.dn_to_dns(dn), "dn": dn, "rights": rights})
-    names = sid_names(conn, default_nc, sorted({s for r in results for v in r["rights"].values()
-                                                for s in v["via"]}))
+def locate_account(connections, account, targets):
+    """The account, looked up on a DC of its own domain: the domain its DN or DOMAIN\\ prefix names,
+    else the connected DC's domain, then each domain checked."""
+    conn = connections.conn
+    kind, name = parse_account(account)
+    named = dn_domain(name) if kind == "dn" else netbios_domain_dn(conn, account)
+    order = [named] if named else []
+    order += [d for d in [connections.home] + list(targets) if d.lower() not in [o.lower() for o in order]]
+    for dn in order:
+        domain_conn = connections.get(dn)
+        found = _lookup_account(domain_conn, kind, name, dn if kind != "dn" else None)
+        if found:
+            return _account_entry(domain_conn, *found)
+        if named:  # its domain is known: not looked for elsewhere
+            break
+    raise _account_not_found(account, ", ".join(order[:1] if named else order), conn.server)
+
+
+def check(conn, account, domains, params=None, locate=None):
+    """Per domain and right: granted / denied / missing, and through which principals. Each domain is read
+    on a DC of that domain (DomainConnections)."""
+    connections = DomainConnections(conn, params or conn.params, locate)
+    try:
+        default_nc = lc.first(conn.root_dse, "defaultNamingContext")
+        targets = [domain_dn(d) for d in domains] if domains else [default_nc]
+        who = locate_account(connections, account, targets)
+        sids = {who["sid"]: "account"}
+        sids.update({sid: "group" for sid in who["group_sids"]})
+        sids.update({sid: "implicit" for sid in IMPLICIT_SIDS})
+        results = []
+        for dn in targets:
+            domain_conn = connections.get(dn)
+            aces = read_domain_dacl(domain_conn, dn)
+            rights = {}
+            for key, (guid, label) in REQUIRED_RIGHTS.items():
+                state, via = evaluate_right(aces, sids, guid)
+                rights[key] = {"name": label, "guid": guid, "state": state, "granted": state == "granted",
+                               "via": via}
+            results.append({"domain": lc.dn_to_dns(dn), "dn": dn, "server": domain_conn.server, "rights": rights})
+        names = {}
+        for result in results:  # a SID is named by its domain: the domain read, else the connected DC's
+            for dn in (result["dn"], default_nc):
+                wanted = sorted({s for v in result["rights"].values() for s in v["via"]} - set(names))
+                if wanted:
+                    names.update(sid_names(connections.get(dn), dn, wanted))
+    finally:
+        connections.close()
     for result in results:
         for right in result["rights"].values():
             right["via"] = [{"sid": s, "name": names.get(s), "kind": sids.get(s)} for s in right["via"]]
@@ -209,6 +335,7 @@ SPEC = dict(
     account=dict(type="str", required=True),
     domains=dict(type="list", elements="str"),
     fail_on_missing=dict(type="bool", default=True),
+    dns_servers=dict(type="list", elements="str"),
 )
 KWARGS = {}
 
@@ -218,7 +345,7 @@ def run_sync_permissions_info(params, check_mode=False):
     warnings = lc.validate_params(params)
     conn = lc.connect(params)
     try:
-        who, results = check(conn, params["account"], params.get("domains"))
+        who, results = check(conn, params["account"], params.get("domains"), params)
     finally:
         conn.close()
     admin_groups = [ADMIN_RIDS[sid.rsplit("-", 1)[1]] for sid in who["group_sids"]

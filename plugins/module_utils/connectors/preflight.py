@@ -4,8 +4,7 @@
 on-premises connectors (RMS connector, servers that use it, Intune Exchange Connector).
 
 ems.enable.connector_preflight calls run() with the inventory (stage "inventory", before any Windows
-host is touched) or with facts a role gathered on one host (stage "host"); stage "password" only
-says which forbidden characters the RMS connector admin password holds. The rules are in rms.py and
+host is touched) or with facts a role gathered on one host (stage "host"). The rules are in rms.py and
 exchange.py, what they share in common.py.
 """
 
@@ -16,11 +15,10 @@ from ansible_collections.ems.enable.plugins.module_utils.connectors.common impor
 from ansible_collections.ems.enable.plugins.module_utils.connectors.exchange import (
     exchange_connector_host, exchange_connector_inventory)
 from ansible_collections.ems.enable.plugins.module_utils.connectors.rms import (
-    CLIENT_KINDS, PROTOCOLS, forbidden_password_chars, rms_client_host, rms_client_inventory, rms_connector_host,
-    rms_connector_inventory)
+    CLIENT_KINDS, PROTOCOLS, rms_client_host, rms_client_inventory, rms_connector_host, rms_connector_inventory)
 
 COMPONENTS = ("rms_connector", "rms_connector_client", "exchange_connector")
-STAGES = ("inventory", "host", "password")
+STAGES = ("inventory", "host")
 
 # ---- entry point ---------------------------------------------------------------------------------
 
@@ -37,8 +35,6 @@ ARGUMENT_SPEC = dict(
     exchange_hosts=dict(type="list", elements="str", default=[]),
     sharepoint_hosts=dict(type="list", elements="str", default=[]),
     fci_hosts=dict(type="list", elements="str", default=[]),
-    admin_password=dict(type="str", no_log=True),
-    admin_password_found=dict(type="list", elements="str", no_log=False),  # which characters, not the password
     exchange_servers_group=dict(type="str", default="Exchange Servers"),
     sharepoint_accounts=dict(type="list", elements="str", default=[]),
     computer_accounts=dict(type="dict", default={}),
@@ -68,7 +64,6 @@ ARGUMENT_SPEC = dict(
 SPEC_KWARGS = dict(
     required_if=[
         ["stage", "host", ["host", "facts"]],
-        ["stage", "password", ["admin_password"]],
         ["component", "rms_connector_client", ["kind", "connector_name"]],
     ],
 )
@@ -79,10 +74,6 @@ def run(params, check_mode=False):
     del check_mode
     component, stage, host = params["component"], params["stage"], params.get("host")
     outputs = {}
-    if stage == "password":
-        # Only which forbidden characters the password holds (not secret); no check, never fails.
-        return {"changed": False, "found": forbidden_password_chars(params["admin_password"]), "checks": [],
-                "summary": summarize([])}
     try:
         if stage == "host":
             facts = params.get("facts") or {}

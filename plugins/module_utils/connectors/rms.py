@@ -29,15 +29,6 @@ REGISTRY_TABLE = "rms_connector_registry.yml"
 CLIENT_KINDS = ("exchange_2013", "exchange_2016", "exchange_2019", "sharepoint", "fci")
 PROTOCOLS = ("https", "http")
 
-# install-configure-rms-connector.md before commit 5ca24a7 (2020-08-04; last version ec308a5):
-# "You cannot use a password that has any of the following characters: Ampersand (&); left angle
-# bracket ([); right angle bracket (]); straight quotation ("); and apostrophe ('). If your password
-# has any of these characters, authentication fails for the RMS connector setup and you see the error
-# message That user name and password combination is not correct".
-FORBIDDEN_PASSWORD_CHARS = ("&", "[", "]", '"', "'")
-FORBIDDEN_PASSWORD_NAMES = {"&": "ampersand", "[": "left bracket", "]": "right bracket",
-                            '"': "straight quotation mark", "'": "apostrophe"}
-
 # deploy-rms-connector.md: "A minimum of two member computers on which to install the RMS connector".
 RMS_MIN_SERVERS = 2
 # deploy-rms-connector.md: Windows Server 2019, 2016, 2012 R2, 2012 (64-bit).
@@ -62,25 +53,6 @@ def computer_account(host, domain=None):
     """NAME$ (the NetBIOS computer name is the first label, upper case, at most 15 characters)."""
     name = short_name(host).upper()[:15] + "$"
     return "%s\\%s" % (domain, name) if domain else name
-
-
-# ---- the admin password rule (RMS connector setup) ----------------------------------------------
-
-def forbidden_password_chars(password):
-    """The forbidden characters the password contains, in the documented order."""
-    return [c for c in FORBIDDEN_PASSWORD_CHARS if c in (password or "")]
-
-
-def password_rule_message(found):
-    named = ", ".join("%s (%s)" % (c, FORBIDDEN_PASSWORD_NAMES[c]) for c in found)
-    return ("rms_connector_admin_password contains %s. The RMS connector setup rejects a password that "
-            "contains any of these characters: & [ ] \" '. Sign-in then fails with 'That user name and password "
-            "combination is not correct', although the account signs in elsewhere (Microsoft, Installing and "
-            "configuring the RMS connector, 'Entering credentials')." % named)
-
-
-PASSWORD_RULE_REMEDY = ("Use another Global Administrator or ConnectorAdministrator account, or reset this "
-                        "account's password to one without & [ ] \" '.")
 
 
 # ---- the registry table -------------------------------------------------------------------------
@@ -242,20 +214,6 @@ def rms_connector_inventory(p):
                   "The connector will be used over HTTP; Microsoft recommends HTTPS (warning 2002 in the event log).",
                   "Set rms_connector_protocol: https with a server authentication certificate for %s."
                   % (name or "the name"))
-
-    if p.get("admin_password") is not None:
-        found = forbidden_password_chars(p["admin_password"])
-    else:  # the verdict of an earlier stage=password run (the role keeps the password in a no_log task)
-        found = [c for c in FORBIDDEN_PASSWORD_CHARS if c in (p.get("admin_password_found") or [])]
-    if p.get("admin_password") is None and p.get("admin_password_found") is None:
-        add_check(checks, "rms_connector.admin_password", comp, None, "pass",
-                  "No admin password given: the operator signs in in the setup wizard.")
-    elif found:
-        add_check(checks, "rms_connector.admin_password", comp, None, "fail", password_rule_message(found),
-                  PASSWORD_RULE_REMEDY)
-    else:
-        add_check(checks, "rms_connector.admin_password", comp, None, "pass",
-                  "The admin password has none of the characters & [ ] \" ' that the connector setup rejects.")
 
     dns_record = None
     if p.get("manage_dns"):

@@ -1,5 +1,5 @@
 """The RMS connector and the servers that use it (module_utils/connectors/rms.py, through the entry point
-connectors/preflight.py): the RMS registry table, the admin-password rule and the preconditions.
+connectors/preflight.py): the RMS registry table and the preconditions (the admin-password rule is gone).
 
 The registry tests prove the one-table rule twice: every row renders to the literal text of the
 Microsoft document it cites (unless the row says why not), and the client role's only registry task
@@ -134,42 +134,17 @@ def test_no_role_names_a_key_of_the_table(role):
         assert not re.search(r"MSIPC\\ServiceLocation|MSDRM\\ServiceLocation|ExchangeServer\\v15", text), path
 
 
-# ---- the admin password rule ---------------------------------------------------------------------
+# ---- no admin password (removed) ------------------------------------------------------------------
 
-@pytest.mark.parametrize("char", ["&", "[", "]", '"', "'"])
-def test_each_forbidden_password_character_is_rejected_with_the_explanation(char):
-    params = _rms_params(admin_password="Passw0rd%sX" % char)
-    result = preflight.run(params)
-    assert result["failed"]
-    check = next(c for c in result["checks"] if c["id"] == "rms_connector.admin_password")
-    assert check["status"] == "fail"
-    assert "contains %s (%s)" % (char, rms.FORBIDDEN_PASSWORD_NAMES[char]) in check["message"]
-    assert "& [ ] \" '" in check["message"]
-    assert "That user name and password combination is not correct" in check["message"]
-    assert check["remedy"] == rms.PASSWORD_RULE_REMEDY
-    assert "Passw0rd" not in result["msg"]  # the password itself is never shown
-
-
-@pytest.mark.parametrize("char", ["&", "[", "]", '"', "'"])
-def test_password_stage_gives_the_verdict_without_the_password(char):
-    params = _rms_params(stage="password", admin_password="Secret%s1" % char)
-    verdict = preflight.run(params)
-    assert verdict["found"] == [char] and not verdict.get("failed") and "Secret" not in str(verdict)
-    result = preflight.run(_rms_params(admin_password_found=verdict["found"]))
-    check = next(c for c in result["checks"] if c["id"] == "rms_connector.admin_password")
-    assert check["status"] == "fail" and "contains %s" % char in check["message"]
-    assert preflight.run(_rms_params(admin_password_found=[]))["summary"]["fail"] == 0
-
-
-def test_password_with_several_forbidden_characters_names_them_all():
-    assert rms.forbidden_password_chars("a'b&c]") == ["&", "]", "'"]
-
-
-@pytest.mark.parametrize("password", ["Passw0rd!", "x<y>z{}()#%$", ""])
-def test_allowed_passwords_pass(password):
-    result = preflight.run(_rms_params(admin_password=password))
-    check = next(c for c in result["checks"] if c["id"] == "rms_connector.admin_password")
-    assert check["status"] == "pass"
+def test_the_admin_password_rule_and_its_options_are_gone():
+    """The setup signs in interactively: no password option, no password stage, no password check."""
+    assert not {"admin_password", "admin_password_found"} & set(preflight.ARGUMENT_SPEC)
+    assert "password" not in preflight.STAGES
+    assert preflight.ARGUMENT_SPEC["stage"]["choices"] == ["inventory", "host"]
+    assert not [name for name in dir(rms) if "PASSWORD" in name.upper()]
+    result = preflight.run(_rms_params())
+    assert not [c for c in result["checks"] if "password" in c["id"]]
+    assert result["summary"]["fail"] == 0
 
 
 # ---- RMS connector inventory -----------------------------------------------------------------------
