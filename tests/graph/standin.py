@@ -53,6 +53,12 @@ NEEDS = [(r"^/v1\.0/directory/onPremisesSynchronization", "OnPremDirectorySynchr
          (r"^/v1\.0/(organization|subscribedSkus)", "Organization.Read.All"),
          (r"^/v1\.0/domains", "Directory.Read.All")]
 
+# --- Intune desired state (issue 16): its part of the stand-in lives in intune_standin.py ----------
+from intune_standin import IntuneState, NEEDS as INTUNE_NEEDS, ROLES as INTUNE_ROLES  # noqa: E402
+NEEDS = INTUNE_NEEDS + NEEDS
+APP_ROLES_ALL = APP_ROLES_ALL | INTUNE_ROLES
+# --- end of issue 16's block -----------------------------------------------------------------------
+
 
 def make_tls(directory):
     """A CA and a server certificate for 127.0.0.1/localhost; returns (ca_file, cert_file, key_file)."""
@@ -141,6 +147,7 @@ class StandIn:
         self.log = []
         self.violations = []
         self.clock_skew_rejects = False
+        self.intune = IntuneState(self.tenant)  # issue 16
         self.lock = threading.Lock()
         self.ca_file, cert_file, key_file = make_tls(self.workdir)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -232,6 +239,9 @@ def _handler(stand):  # noqa: C901 - one request router
 
         def do_PATCH(self):
             self._route(self._body())
+
+        def do_DELETE(self):  # issue 16
+            self._route(None)
 
         def _route(self, raw):
             path = urlsplit(self.path).path
@@ -348,7 +358,7 @@ def _handler(stand):  # noqa: C901 - one request router
                                              fault.get("message", "injected fault"), headers)
             if urlsplit(self.path).path == "/v1.0/$batch":
                 return self._batch(body, grant)
-            status, answer = self._resource(self.command, self.path, grant)
+            status, answer = self._resource(self.command, self.path, grant, body)
             if status >= 400:
                 return self._graph_error(status, answer["code"], answer["message"])
             return self._send(status, answer)
@@ -365,7 +375,7 @@ def _handler(stand):  # noqa: C901 - one request router
                                       "headers": {"Retry-After": str(fault.get("retry_after", 0))},
                                       "body": {"error": {"code": "TooManyRequests", "message": "injected"}}})
                     continue
-                status, answer = self._resource(item["method"], url, grant)
+                status, answer = self._resource(item["method"], url, grant, item.get("body"))
                 if status >= 400:
                     answer = {"error": answer}
                 else:
@@ -377,7 +387,7 @@ def _handler(stand):  # noqa: C901 - one request router
                                   "headers": {"Content-Type": "application/json"}})
             return self._send(200, {"responses": responses})
 
-        def _resource(self, method, url, grant):
+        def _resource(self, method, url, grant, body=None):
             parts = urlsplit(url)
             path = parts.path
             for pattern, permission in NEEDS:
@@ -424,6 +434,10 @@ def _handler(stand):  # noqa: C901 - one request router
                         "configuration": {"accidentalDeletionPrevention": {
                             "synchronizationPreventionType": "enabledForCount", "alertThreshold": 500}}}
                 return self._page([item], query, context + "directory/onPremisesSynchronization", path)
+            served = stand.intune.handle(method, path, query, body,  # issue 16
+                                         lambda items, name: self._page(items, query, context + name, path))
+            if served is not None:
+                return served
             return 404, {"code": "NotFound", "message": "not served by the stand-in"}
 
         def _page(self, items, query, context, path):
