@@ -86,6 +86,7 @@ RULES["methods"].update({
     "deviceManagement/managedDevices": {"collection": ["GET"], "entity": ["GET"]},
     "deviceManagement/detectedApps": {"collection": ["GET"], "entity": ["GET"]},
     "deviceManagement/detectedApps/managedDevices": {"collection": ["GET"], "entity": ["GET"]},
+    "deviceManagement/applePushNotificationCertificate": {"entity": ["GET"]},
     "identity": {"entity": []},
     "identity/conditionalAccess": {"entity": []},
     "identity/conditionalAccess/policies": {"collection": ["GET", "POST"], "entity": ["GET", "PATCH", "DELETE"]},

@@ -54,6 +54,7 @@ class IntuneState:
         self.devices = {}
         self.detected_apps = {}
         self.writes = []  # (method, path) of every accepted write
+        self.apple_push = None  # set by a test: the operator uploaded the Apple MDM push certificate
 
     # --- helpers used by tests -------------------------------------------------------------------
     def add_group(self, name, **extra):
@@ -166,6 +167,10 @@ class IntuneState:
         m = re.match(r"^/v1\.0/roleManagement/directory/roleAssignments/([^/]+)$", path)
         if m:
             return self._entity(self.role_assignments, m.group(1), method, body)
+        if path == "/v1.0/deviceManagement/applePushNotificationCertificate":
+            if self.apple_push is None:
+                return 404, {"code": "ResourceNotFound", "message": "No Apple push notification certificate."}
+            return 200, dict(self.apple_push)
         if path == "/v1.0/deviceManagement/managedDevices":
             return page(list(copy.deepcopy(d) for d in self.devices.values()), "deviceManagement/managedDevices")
         if path == "/v1.0/deviceManagement/detectedApps":

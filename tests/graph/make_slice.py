@@ -52,10 +52,10 @@ ROOTS += [
     "iosManagedAppProtection", "androidManagedAppProtection", "managedMobileApp", "iosMobileAppIdentifier",
     "androidMobileAppIdentifier", "targetedManagedAppPolicyAssignment",
     "roleManagement", "rbacApplication", "unifiedRoleAssignment",
-    "managedDevice", "detectedApp",
+    "managedDevice", "detectedApp", "applePushNotificationCertificate",
 ]
 NAVIGATION.update({
-    "deviceManagement": ["deviceCompliancePolicies", "managedDevices", "detectedApps"],
+    "deviceManagement": ["deviceCompliancePolicies", "managedDevices", "detectedApps", "applePushNotificationCertificate"],
     "deviceCompliancePolicy": ["assignments", "scheduledActionsForRule"],
     "deviceComplianceScheduledActionForRule": ["scheduledActionConfigurations"],
     "identityContainer": ["conditionalAccess"],

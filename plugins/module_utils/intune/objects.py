@@ -43,4 +43,7 @@ def run_intune_objects(params, check_mode=False, notify=None):
     result = {"changed": bool(changes), "changes": summary, "diff": diff, "writes": writes,
               "graph_requests": client.requests, "throttled_seconds": client.waited}
     result.update(planner.report)
+    authority = planner.report.get("mdm_authority") or {}
+    result["ems_facts"] = {"Intune MDM authority": "%s%s" % (authority.get("value"), " (set by this run)" if
+                                                             authority.get("set_by_this_run") else "")}
     return result

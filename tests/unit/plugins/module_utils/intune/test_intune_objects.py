@@ -58,7 +58,8 @@ def params(stand, data=None, **extra):
 
 
 def writes(stand):
-    return [e for e in stand.log if e["method"] in ("POST", "PATCH", "DELETE") and "/oauth2/" not in e["path"]]
+    return [e for e in stand.log if e["method"] in ("POST", "PATCH", "DELETE") and "/oauth2/" not in e["path"]
+            and not e["path"].startswith("/v1.0/$batch")]
 
 
 # --- acceptance: the shipped baseline --------------------------------------------------------------
@@ -262,3 +263,50 @@ def test_tables_match_the_pinned_csdl():
     for platform in tables.PLATFORMS.values():
         assert platform["compliance"] in tables.COMPLIANCE_TYPES
     assert set(idata.APP_GROUP_TYPES) == set(CONTRACT.types["targetedManagedAppGroupType"]["members"])
+
+
+# --- test devices and their inventory (the attended step's detection) --------------------------------
+
+def test_test_devices_not_found_until_the_standin_reports_them_then_inventory(stand):
+    from ansible_collections.ems.enable.plugins.module_utils.intune import devices
+    wanted = [{"platform": "ios", "user": "pilot1@emslab.onmicrosoft.com"},
+              {"platform": "android", "user": "pilot2@emslab.onmicrosoft.com"}]
+    before = devices.run_intune_devices_info(params(stand, {}, test_devices=wanted))
+    assert not before.get("failed"), before.get("msg")
+    assert before["all_found"] is False and before["missing"] == ["pilot1@emslab.onmicrosoft.com (ios)",
+                                                                 "pilot2@emslab.onmicrosoft.com (android)"]
+    stand.intune.enroll("PILOT1-IPHONE", "ios", "pilot1@emslab.onmicrosoft.com",
+                        apps=["Microsoft Outlook", "Microsoft Teams"])
+    stand.intune.enroll("OTHER-IPHONE", "ios", "admin@emslab.onmicrosoft.com", apps=["Games"])
+    half = devices.run_intune_devices_info(params(stand, {}, test_devices=wanted))
+    assert half["all_found"] is False and half["missing"] == ["pilot2@emslab.onmicrosoft.com (android)"]
+    stand.intune.enroll("PILOT2-PIXEL", "android", "pilot2@emslab.onmicrosoft.com", apps=["Microsoft Outlook"])
+    done = devices.run_intune_devices_info(params(stand, {}, test_devices=wanted))
+    assert done["all_found"] is True and done["missing"] == []
+    [iphone] = done["test_devices"][0]["devices"]
+    assert iphone["deviceName"] == "PILOT1-IPHONE" and iphone["serialNumber"].startswith("SN")
+    assert sorted(a["name"] for a in iphone["apps"]) == ["Microsoft Outlook", "Microsoft Teams"]
+    label = "Intune test device PILOT1-IPHONE (ios, pilot1@emslab.onmicrosoft.com)"
+    assert "Model ios" in done["ems_facts"][label] and "compliant" in done["ems_facts"][label]
+    assert done["ems_facts"][label + " apps"].startswith("Microsoft Outlook")
+    assert not any("OTHER-IPHONE" in k for k in done["ems_facts"])
+    assert writes(stand) == []
+
+
+def test_more_than_two_test_devices_per_platform_refused(stand):
+    from ansible_collections.ems.enable.plugins.module_utils.intune import devices
+    wanted = [{"platform": "ios", "user": "u%d@emslab.onmicrosoft.com" % i} for i in range(3)]
+    result = devices.run_intune_devices_info(params(stand, {}, test_devices=wanted))
+    assert result["failed"] and "test_devices[2]" in result["msg"] and stand.log == []
+
+
+def test_apple_push_certificate_read_for_its_attended_step(stand):
+    from ansible_collections.ems.enable.plugins.module_utils.intune import devices
+    missing = devices.run_intune_devices_info(params(stand, {}, apple_push_certificate=True))
+    assert missing["apple_push_certificate"] == {"present": False, "apple_id": None, "expires": None}
+    stand.intune.apple_push = {"id": "apns", "appleIdentifier": "mdm@contoso.com", "topicIdentifier": "com.apple.mgmt.x",
+                               "expirationDateTime": "2027-12-01T00:00:00Z", "certificate": "MIIB"}
+    found = devices.run_intune_devices_info(params(stand, {}, apple_push_certificate=True))
+    assert found["apple_push_certificate"] == {"present": True, "apple_id": "mdm@contoso.com",
+                                               "expires": "2027-12-01T00:00:00Z"}
+    assert found["ems_facts"]["Apple MDM push certificate"] == "Apple ID mdm@contoso.com, expires 2027-12-01T00:00:00Z"
