@@ -310,3 +310,14 @@ def test_apple_push_certificate_read_for_its_attended_step(stand):
     assert found["apple_push_certificate"] == {"present": True, "apple_id": "mdm@contoso.com",
                                                "expires": "2027-12-01T00:00:00Z"}
     assert found["ems_facts"]["Apple MDM push certificate"] == "Apple ID mdm@contoso.com, expires 2027-12-01T00:00:00Z"
+
+
+def test_403_names_the_intune_permission(stand):
+    stand.register_app(CLIENT, None)  # replaced below: the same app without the Intune permissions
+    path, cert, _key = standin.make_app_certificate(stand.workdir, "noconfig")
+    stand.register_app(CLIENT, cert, roles=standin.APP_ROLES_ALL - {"DeviceManagementConfiguration.ReadWrite.All"})
+    result = objects.run_intune_objects(dict(params(stand, {"compliance_policies": baseline()["compliance_policies"],
+                                                            "groups": [{"name": "EMS pilot users"}]}),
+                                             certificate_path=path))
+    assert result["failed"] and "DeviceManagementConfiguration.ReadWrite.All" in result["msg"]
+    assert writes(stand) == []
