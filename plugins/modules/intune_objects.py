@@ -17,7 +17,7 @@ description:
     the properties the data sets are compared (as Microsoft365DSC does), read-only properties are stripped
     from what Graph returns (as IntuneCD does). A missing object is created (POST), a differing one patched
     with the differing properties only (PATCH), assignments are re-posted to C(assign) when the set of
-    groups differs. Objects the data does not name are never changed or deleted; O(groups[].state=absent)
+    groups differs. Objects the data does not name are never changed or deleted; C(state=absent) on an item
     (and the same field of the other kinds) deletes only the object the data names.
   - Every check of the data, every read and every reference (group names, UPNs, SKUs, free seats) comes
     first; any fault fails the task with one line per fault naming the item and the field, before the
@@ -37,7 +37,7 @@ options:
   groups:
     description:
       - Groups, each C(name), C(description), C(type) (V(assigned) default or V(dynamic)), C(platform) (a dynamic
-        device group of V(windows), V(ios), V(android), V(android_work_profile), V(macos): its deviceOSType rule
+        device group of V(windows), V(ios), V(android), V(android_work_profile), V(macos) - its deviceOSType rule
         is built for you) or C(membership_rule), C(role_assignable) (only at creation; needed for a group
         that holds a directory role), C(state).
     type: list

@@ -273,8 +273,8 @@ def test_test_devices_not_found_until_the_standin_reports_them_then_inventory(st
               {"platform": "android", "user": "pilot2@emslab.onmicrosoft.com"}]
     before = devices.run_intune_devices_info(params(stand, {}, test_devices=wanted))
     assert not before.get("failed"), before.get("msg")
-    assert before["all_found"] is False and before["missing"] == ["pilot1@emslab.onmicrosoft.com (ios)",
-                                                                 "pilot2@emslab.onmicrosoft.com (android)"]
+    assert before["all_found"] is False
+    assert before["missing"] == ["pilot1@emslab.onmicrosoft.com (ios)", "pilot2@emslab.onmicrosoft.com (android)"]
     stand.intune.enroll("PILOT1-IPHONE", "ios", "pilot1@emslab.onmicrosoft.com",
                         apps=["Microsoft Outlook", "Microsoft Teams"])
     stand.intune.enroll("OTHER-IPHONE", "ios", "admin@emslab.onmicrosoft.com", apps=["Games"])
@@ -313,7 +313,6 @@ def test_apple_push_certificate_read_for_its_attended_step(stand):
 
 
 def test_403_names_the_intune_permission(stand):
-    stand.register_app(CLIENT, None)  # replaced below: the same app without the Intune permissions
     path, cert, _key = standin.make_app_certificate(stand.workdir, "noconfig")
     stand.register_app(CLIENT, cert, roles=standin.APP_ROLES_ALL - {"DeviceManagementConfiguration.ReadWrite.All"})
     result = objects.run_intune_objects(dict(params(stand, {"compliance_policies": baseline()["compliance_policies"],
