@@ -103,20 +103,13 @@ graph_requests:
 """
 
 try:
-    from ansible_collections.ems.enable.plugins.module_utils.intune import devices
+    from ansible_collections.ems.enable.plugins.module_utils.intune import devices, objects
 except ImportError:  # pragma: no cover
-    devices = None
+    devices = objects = None
 
 
 def main():
-    from ansible.module_utils.basic import AnsibleModule
-
-    module = AnsibleModule(argument_spec=devices.INTUNE_DEVICES_SPEC, supports_check_mode=True,
-                           **devices.INTUNE_DEVICES_KWARGS)
-    result = devices.run_intune_devices_info(module.params, module.check_mode)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    objects.module_main(devices.INTUNE_DEVICES_SPEC, devices.INTUNE_DEVICES_KWARGS, devices.run_intune_devices_info)
 
 
 if __name__ == "__main__":

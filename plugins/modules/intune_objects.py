@@ -176,14 +176,7 @@ except ImportError:  # pragma: no cover
 
 
 def main():
-    from ansible.module_utils.basic import AnsibleModule
-
-    module = AnsibleModule(argument_spec=objects.INTUNE_OBJECTS_SPEC, supports_check_mode=True,
-                           **objects.INTUNE_OBJECTS_KWARGS)
-    result = objects.run_intune_objects(module.params, module.check_mode)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    objects.module_main(objects.INTUNE_OBJECTS_SPEC, objects.INTUNE_OBJECTS_KWARGS, objects.run_intune_objects)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "graph"))
 
 import standin  # noqa: E402
+import standin_fixture  # noqa: E402
 
 CLIENT = "3f2a9c1e-7b6d-4e5f-8a9b-0c1d2e3f4a5b"
 PILOT = "pilot1@emslab.onmicrosoft.com"
@@ -26,13 +27,9 @@ PILOT = "pilot1@emslab.onmicrosoft.com"
 
 @pytest.fixture()
 def stand(tmp_path):
-    server = standin.StandIn(tmp_path).start()
-    path, cert, _key = standin.make_app_certificate(tmp_path)
-    server.register_app(CLIENT, cert)
-    server.app_cert = path
+    server = standin_fixture.started(tmp_path, CLIENT)
     yield server
-    server.stop()
-    assert server.violations == [], json.dumps(server.violations, indent=1)
+    standin_fixture.stopped_clean(server)
 
 
 def play(stand, tmp_path, *args, **extra):
@@ -58,9 +55,7 @@ def latest_report(tmp_path):
     return json.loads((runs[-1] / "report.json").read_text())
 
 
-def writes(stand):
-    return [e for e in stand.log if e["method"] in ("POST", "PATCH", "DELETE") and "/oauth2/" not in e["path"]
-            and not e["path"].startswith("/v1.0/$batch")]
+writes = standin_fixture.writes
 
 
 def test_enable_intune_play_against_the_standin(stand, tmp_path):

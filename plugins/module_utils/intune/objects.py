@@ -18,6 +18,17 @@ INTUNE_OBJECTS_SPEC = idata.INTUNE_OBJECTS_SPEC
 INTUNE_OBJECTS_KWARGS = idata.INTUNE_OBJECTS_KWARGS
 
 
+def module_main(spec, kwargs, runner):
+    """The ``main()`` of a module run on a host instead of through its action plugin."""
+    from ansible.module_utils.basic import AnsibleModule
+
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **kwargs)
+    result = runner(module.params, module.check_mode)
+    if result.get("failed"):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
 def run_intune_objects(params, check_mode=False, notify=None):
     """Entry point (action plugin and module main)."""
     try:

@@ -111,20 +111,39 @@ class Planner:
         self.changes.append(change)
         return change
 
+    def match(self, where, existing, name, what, type_name=None):
+        """The one object named ``name`` (and of ``type_name``) in ``existing``, None, or a fault for duplicates."""
+        matches = [o for o in existing if o.get("displayName") == name
+                   and (type_name is None or idata.odata_name(o.get("@odata.type")) == type_name)]
+        if len(matches) > 1:
+            self.fault(where, "name", "%d %s are named %r" % (len(matches), what, name),
+                       "rename the duplicates: objects are matched by displayName%s." % (
+                           " and @odata.type" if type_name else ""))
+            return None, True
+        return (matches[0] if matches else None), False
+
+    def absent(self, kind, item, current, collection):
+        """True when the data says ``state: absent``; plans the DELETE of the named object if it exists."""
+        if present(item):
+            return False
+        if current:
+            self.add(Change(kind, item["name"], "delete", "DELETE", "%s/%s" % (collection, current["id"]),
+                            changed={"displayName": (item["name"], None)}))
+        return True
+
+    @staticmethod
+    def desired_policy(item):
+        desired = dict(item.get("settings") or {}, displayName=item["name"])
+        if item.get("description") is not None:
+            desired["description"] = item["description"]
+        return desired
+
     # --- groups -------------------------------------------------------------------------------
     def plan_groups(self):
         for index, item in enumerate(self.params["groups"]):
             where = idata.label("groups", index, item)
-            found = self.read_group(item["name"])
-            if len(found) > 1:
-                self.fault(where, "name", "%d groups are named %r" % (len(found), item["name"]),
-                           "rename the duplicates: objects are matched by displayName.")
-                continue
-            current = found[0] if found else None
-            if not present(item):
-                if current:
-                    self.add(Change("group", item["name"], "delete", "DELETE", "groups/%s" % current["id"],
-                                    changed={"displayName": (item["name"], None)}))
+            current, duplicate = self.match(where, self.read_group(item["name"]), item["name"], "groups")
+            if duplicate or self.absent("group", item, current, "groups"):
                 continue
             dynamic = item.get("type", "assigned") == "dynamic"
             desired = {"displayName": item["name"], "securityEnabled": True, "mailEnabled": False,
@@ -157,23 +176,11 @@ class Planner:
         for index, item in enumerate(items):
             where = idata.label("compliance_policies", index, item)
             type_name = idata.odata_name(item.get("odata_type")) or tables.PLATFORMS[item["platform"]]["compliance"]
-            matches = [p for p in existing if p.get("displayName") == item["name"]
-                       and idata.odata_name(p.get("@odata.type")) == type_name]
-            current = matches[0] if matches else None
-            if len(matches) > 1:
-                self.fault(where, "name", "%d %s policies are named %r" % (len(matches), type_name, item["name"]),
-                           "rename the duplicates: policies are matched by displayName and @odata.type.")
+            current, duplicate = self.match(where, existing, item["name"], "%s policies" % type_name, type_name)
+            if duplicate or self.absent("compliance policy", item, current, COMPLIANCE_PATH):
                 continue
-            if not present(item):
-                if current:
-                    self.add(Change("compliance policy", item["name"], "delete", "DELETE",
-                                    "%s/%s" % (COMPLIANCE_PATH, current["id"]), changed={"displayName": (item["name"], None)}))
-                continue
-            desired = dict(item.get("settings") or {}, displayName=item["name"])
-            if item.get("description") is not None:
-                desired["description"] = item["description"]
-            targets = self.targets(item, where)
-            self.plan_policy("compliance policy", item, current, desired, type_name, COMPLIANCE_PATH, targets,
+            self.plan_policy("compliance policy", item, current, self.desired_policy(item), type_name, COMPLIANCE_PATH,
+                             self.targets(item, where),
                              create_extra={"scheduledActionsForRule": [{
                                  "ruleName": tables.BLOCK_RULE_NAME, "scheduledActionConfigurations": [{
                                      "actionType": "block", "gracePeriodHours": item.get("grace_period_hours", 0),
@@ -225,19 +232,12 @@ class Planner:
             collection = "deviceAppManagement/%s" % platform["mam"]
             if collection not in existing:
                 existing[collection] = self.client.get_all(collection, params={"$expand": "apps,assignments"})
-            matches = [p for p in existing[collection] if p.get("displayName") == item["name"]]
-            current = matches[0] if matches else None
-            if not present(item):
-                if current:
-                    self.add(Change("app protection policy", item["name"], "delete", "DELETE",
-                                    "%s/%s" % (collection, current["id"]), changed={"displayName": (item["name"], None)}))
+            current, duplicate = self.match(where, existing[collection], item["name"], "app protection policies")
+            if duplicate or self.absent("app protection policy", item, current, collection):
                 continue
-            desired = dict(item.get("settings") or {}, displayName=item["name"])
-            if item.get("description") is not None:
-                desired["description"] = item["description"]
             type_name = tables.APP_PROTECTION_TYPES[item["platform"]]
-            policy = self.plan_policy("app protection policy", item, current, desired, type_name, collection,
-                                      self.targets(item, where))
+            policy = self.plan_policy("app protection policy", item, current, self.desired_policy(item), type_name,
+                                      collection, self.targets(item, where))
             identifier, key = platform["app_identifier"]
             wanted = sorted(set(item.get("apps") or []))
             have = sorted(set(((a.get("mobileAppIdentifier") or {}).get(key)) for a in (current or {}).get("apps") or []))
@@ -256,12 +256,8 @@ class Planner:
         state = tables.CA_ENFORCED if self.params["conditional_access_enforce"] else tables.CA_REPORT_ONLY
         for index, item in enumerate(items):
             where = idata.label("conditional_access_policies", index, item)
-            matches = [p for p in existing if p.get("displayName") == item["name"]]
-            current = matches[0] if matches else None
-            if not present(item):
-                if current:
-                    self.add(Change("conditional access policy", item["name"], "delete", "DELETE",
-                                    "%s/%s" % (CA_PATH, current["id"]), changed={"displayName": (item["name"], None)}))
+            current, duplicate = self.match(where, existing, item["name"], "conditional access policies")
+            if duplicate or self.absent("conditional access policy", item, current, CA_PATH):
                 continue
             users = {
                 "includeUsers": [u if u in idata.CA_SPECIAL_USERS else self.user_ref(u, where, "include_users")

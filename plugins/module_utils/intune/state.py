@@ -45,28 +45,31 @@ def strip(value):
     return value
 
 
+def _placeholders(value, leaf):
+    """A copy of ``value`` with every NewObject replaced by ``leaf(new_object)``."""
+    if isinstance(value, NewObject):
+        return leaf(value)
+    if isinstance(value, dict):
+        return {k: _placeholders(v, leaf) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v, leaf) for v in value]
+    return value
+
+
+def _created_id(new):
+    if new.id is None:
+        raise ValueError("internal: %r was not created before it was used" % new)
+    return new.id
+
+
 def resolve(value):
     """The body to send: NewObject placeholders replaced by their ids (after their POST)."""
-    if isinstance(value, NewObject):
-        if value.id is None:
-            raise ValueError("internal: %r was not created before it was used" % value)
-        return value.id
-    if isinstance(value, dict):
-        return {k: resolve(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve(v) for v in value]
-    return value
+    return _placeholders(value, _created_id)
 
 
 def shown(value):
     """A JSON-able copy for results and diffs (placeholders as '<new group X>')."""
-    if isinstance(value, NewObject):
-        return repr(value)
-    if isinstance(value, dict):
-        return {k: shown(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [shown(v) for v in value]
-    return value
+    return _placeholders(value, repr)
 
 
 def _key(value):

@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT / "tests" / "graph"))
 
 import csdl  # noqa: E402
 import standin  # noqa: E402
+import standin_fixture  # noqa: E402
 
 from ansible_collections.ems.enable.plugins.module_utils.graph import client as gc  # noqa: E402
 from ansible_collections.ems.enable.plugins.module_utils.intune import objects, tables  # noqa: E402
@@ -38,13 +39,9 @@ def baseline():
 
 @pytest.fixture()
 def stand(tmp_path):
-    server = standin.StandIn(tmp_path).start()
-    path, cert, _key = standin.make_app_certificate(tmp_path)
-    server.register_app(CLIENT, cert)
-    server.app_cert = path
+    server = standin_fixture.started(tmp_path, CLIENT)
     yield server
-    server.stop()
-    assert server.violations == [], json.dumps(server.violations, indent=1)
+    standin_fixture.stopped_clean(server)
 
 
 def params(stand, data=None, **extra):
@@ -57,9 +54,7 @@ def params(stand, data=None, **extra):
     return out
 
 
-def writes(stand):
-    return [e for e in stand.log if e["method"] in ("POST", "PATCH", "DELETE") and "/oauth2/" not in e["path"]
-            and not e["path"].startswith("/v1.0/$batch")]
+writes = standin_fixture.writes
 
 
 # --- acceptance: the shipped baseline --------------------------------------------------------------
