@@ -70,9 +70,91 @@ RULES = {
     "batch_limit": 20,
 }
 
+# --- Intune desired state (issue 16): methods, required and read-only properties, runtime rules ---------
+# Methods: G group-list/-post-groups/-get/-update/-delete, user-get, intune-deviceconfig-devicecompliancepolicy-*
+# (list/create/get/update/delete), conditionalaccessroot-list-policies/-post-policies, conditionalaccesspolicy-
+# get/-update/-delete, intune-mam-iosmanagedappprotection-* and -androidmanagedappprotection-*,
+# rbacapplication-list-roleassignments/-post-roleassignments, unifiedroleassignment-get/-delete,
+# intune-devices-manageddevice-list/-get, intune-devices-detectedapp-list/-get. Bound actions take POST only.
+RULES["methods"].update({
+    "groups": {"collection": ["GET", "POST"], "entity": ["GET", "PATCH", "DELETE"]},
+    "users": {"collection": ["GET"], "entity": ["GET"]},
+    "deviceManagement": {"entity": ["GET"]},
+    "deviceManagement/deviceCompliancePolicies": {"collection": ["GET", "POST"], "entity": ["GET", "PATCH", "DELETE"]},
+    "deviceManagement/deviceCompliancePolicies/assignments": {"collection": ["GET"], "entity": ["GET"]},
+    "deviceManagement/deviceCompliancePolicies/scheduledActionsForRule": {"collection": ["GET"], "entity": ["GET"]},
+    "deviceManagement/managedDevices": {"collection": ["GET"], "entity": ["GET"]},
+    "deviceManagement/detectedApps": {"collection": ["GET"], "entity": ["GET"]},
+    "deviceManagement/detectedApps/managedDevices": {"collection": ["GET"], "entity": ["GET"]},
+    "deviceManagement/applePushNotificationCertificate": {"entity": ["GET"]},
+    "identity": {"entity": []},
+    "identity/conditionalAccess": {"entity": []},
+    "identity/conditionalAccess/policies": {"collection": ["GET", "POST"], "entity": ["GET", "PATCH", "DELETE"]},
+    "deviceAppManagement": {"entity": ["GET"]},
+    "deviceAppManagement/iosManagedAppProtections": {"collection": ["GET", "POST"],
+                                                     "entity": ["GET", "PATCH", "DELETE"]},
+    "deviceAppManagement/androidManagedAppProtections": {"collection": ["GET", "POST"],
+                                                         "entity": ["GET", "PATCH", "DELETE"]},
+    "deviceAppManagement/iosManagedAppProtections/apps": {"collection": ["GET"], "entity": ["GET"]},
+    "deviceAppManagement/androidManagedAppProtections/apps": {"collection": ["GET"], "entity": ["GET"]},
+    "deviceAppManagement/iosManagedAppProtections/assignments": {"collection": ["GET"], "entity": ["GET"]},
+    "deviceAppManagement/androidManagedAppProtections/assignments": {"collection": ["GET"], "entity": ["GET"]},
+    "roleManagement": {"entity": []},
+    "roleManagement/directory": {"entity": ["GET"]},
+    "roleManagement/directory/roleAssignments": {"collection": ["GET", "POST"], "entity": ["GET", "DELETE"]},
+})
+# Required on create: G group-post-groups (displayName, mailEnabled, mailNickname, securityEnabled),
+# conditionalaccessroot-post-policies (displayName, state, conditions), rbacapplication-post-roleassignments
+# (roleDefinitionId, principalId, directoryScopeId or appScopeId), intune create pages (displayName).
+RULES["required_on_create"].update({
+    "group": ["displayName", "mailEnabled", "mailNickname", "securityEnabled"],
+    "conditionalAccessPolicy": ["displayName", "state", "conditions"],
+    "unifiedRoleAssignment": ["roleDefinitionId", "principalId", "directoryScopeId"],
+    "deviceCompliancePolicy": ["displayName", "scheduledActionsForRule"],
+    "managedAppPolicy": ["displayName"],
+})
+# Read-only (G resources/group, devicecompliancepolicy, conditionalaccesspolicy, managedappprotection: "read-only").
+RULES["read_only"].update({
+    "group": ["createdDateTime", "renewedDateTime", "onPremisesSyncEnabled", "securityIdentifier", "mail",
+              "proxyAddresses", "assignedLicenses"],
+    "deviceCompliancePolicy": ["createdDateTime", "lastModifiedDateTime", "version"],
+    "conditionalAccessPolicy": ["createdDateTime", "modifiedDateTime", "templateId"],
+    "managedAppPolicy": ["createdDateTime", "lastModifiedDateTime", "version"],
+    "managedAppProtection": ["isAssigned", "deployedAppCount"],
+})
+
+
+def intune_runtime_rules(method, target, body):
+    """Rules Graph enforces at run time that the CSDL cannot say (violations, empty = valid).
+
+    - A compliance policy is created with ONE scheduledActionsForRule holding ONE "block" action
+      ("one and only one block scheduled action"; graph-docs-contrib issues #7391, #5561; TENANT.md 5).
+    - A dynamic group (groupTypes DynamicMembership) needs membershipRule and membershipRuleProcessingState
+      (entra-docs groups-dynamic-membership.md, G group-post-groups example).
+    """
+    errors = []
+    if method == "POST" and target.key_path == "deviceManagement/deviceCompliancePolicies" and not target.keyed:
+        rules = body.get("scheduledActionsForRule") if isinstance(body, dict) else None
+        if not isinstance(rules, list) or len(rules) != 1:
+            errors.append("a compliance policy is created with exactly one scheduledActionsForRule (RULES "
+                          "compliance block action)")
+        else:
+            actions = [a.get("actionType") for a in (rules[0] or {}).get("scheduledActionConfigurations") or []]
+            if actions.count("block") != 1:
+                errors.append("a compliance policy needs one and only one block scheduled action (RULES "
+                              "compliance block action), got %s" % actions)
+    if method in ("POST", "PATCH") and target.key_path == "groups" and isinstance(body, dict):
+        if "DynamicMembership" in (body.get("groupTypes") or []):
+            for key in ("membershipRule", "membershipRuleProcessingState"):
+                if method == "POST" and not body.get(key):
+                    errors.append("a dynamic group needs %s (RULES dynamic group)" % key)
+    return errors
+# --- end of issue 16's block -----------------------------------------------------------------------------
+
 
 class Target:
-    def __init__(self, type_name, collection, key_path, keyed):
+    def __init__(self, type_name, collection, key_path, keyed, action=None):
+        self.action = action  # a bound action's description (issue 16): {parameters, returns}
         self.type = type_name
         self.collection = collection
         self.key_path = key_path  # e.g. "domains/serviceConfigurationRecords"
@@ -112,6 +194,14 @@ class Contract:
             nav.update(self.types[type_name].get("navigation", {}))
         return nav
 
+    def bound_action(self, name, action):
+        """The bound action ``action`` of type ``name`` or a base type (issue 16), or None."""
+        for type_name in self.chain(name):
+            found = self.slice.get("actions", {}).get(type_name, {}).get(action)
+            if found is not None:
+                return found
+        return None
+
     def derives(self, name, base):
         return name in self.types and base in self.chain(name)
 
@@ -136,6 +226,9 @@ class Contract:
                 rest = rest[1:]
                 continue
             nav = self.navigation(type_name).get(rest[0])
+            action = self.bound_action(type_name, rest[0]) if nav is None and len(rest) == 1 else None
+            if action is not None:
+                return Target(type_name, False, key_path + "/" + rest[0], True, action=action)
             if nav is None:
                 raise ValueError("path %s: %r is not a navigation property of %s in the slice"
                                  % (path, rest[0], type_name))
@@ -222,6 +315,10 @@ class Contract:
                     errors.append("%s: annotation %s of an unknown property" % (where, key))
                 continue
             prop = props.get(key)
+            if prop is None and mode in ("create", "response"):  # deep insert / $expand (issue 16)
+                prop = self.navigation(type_name).get(key)
+                if prop is not None:
+                    prop = dict(prop, nullable=True)
             if prop is None:
                 errors.append("%s: unknown property %r of %s" % (where, key, type_name))
                 continue
@@ -286,6 +383,8 @@ class Contract:
             target = self.resolve(parts.path)
         except ValueError as err:
             return [str(err)]
+        if target.action is not None:
+            return self.check_action(method, parts.path, target, body)
         allowed = RULES["methods"].get(target.key_path, {}).get("entity" if target.keyed else "collection")
         if allowed is None or method not in allowed:
             errors.append("%s is not a Graph method on %s (%s) (RULES methods)"
@@ -297,8 +396,26 @@ class Contract:
             else:
                 self.check_object(target.type, body, "request body", errors,
                                   "create" if method == "POST" else "update")
+                errors.extend(intune_runtime_rules(method, target, body))
         elif body is not None:
             errors.append("%s %s with a body" % (method, parts.path))
+        return errors
+
+    def check_action(self, method, path, target, body):
+        """A bound action (issue 16): POST only, the body holds its parameters with their types."""
+        if method != "POST":
+            return ["%s is not a Graph method on the action %s (bound actions take POST)" % (method, path)]
+        params = target.action["parameters"]
+        if params and not isinstance(body, dict):
+            return ["POST %s without a body of parameters %s" % (path, sorted(params))]
+        errors = []
+        for key, value in (body or {}).items():
+            param = params.get(key)
+            if param is None:
+                errors.append("%s: %r is not a parameter of the action" % (path, key))
+                continue
+            self.check_value(param["type"], param["collection"], param["nullable"], value, "parameter " + key,
+                             errors, "action")
         return errors
 
     def check_batch(self, body):
@@ -343,7 +460,12 @@ class Contract:
             return errors
         target = self.resolve(parts.path)
         errors = []
-        if target.keyed or (method == "POST" and status == 201):  # a create answers the new entity (G *-post-*)
+        if target.action is not None:  # issue 16: an action answers 204, or its return type
+            returns = target.action.get("returns")
+            if returns and body is not None:
+                self.check_value(returns["type"], returns["collection"], True, body, "response", errors, "response")
+            return errors
+        if target.keyed or (method == "POST" and status in (200, 201)):  # a create answers the object
             self.check_object(target.type, body, "response", errors, "response")
             return errors
         if not isinstance(body, dict) or not isinstance(body.get("value"), list):

@@ -39,6 +39,76 @@ NAVIGATION = {
 CONTAINER = {"entity_sets": ["domains", "organization", "subscribedSkus"], "singletons": ["directory"]}
 
 
+# --- Intune desired state (issue 16): types, navigation, entity sets and bound actions ------------
+ROOTS += [
+    "group", "user", "directoryObject", "deviceManagement", "deviceCompliancePolicy", "windows10CompliancePolicy",
+    "iosCompliancePolicy", "androidCompliancePolicy", "androidWorkProfileCompliancePolicy", "macOSCompliancePolicy",
+    "windows10MobileCompliancePolicy", "windows81CompliancePolicy", "windowsPhone81CompliancePolicy",
+    "deviceCompliancePolicyAssignment", "deviceComplianceScheduledActionForRule", "deviceComplianceActionItem",
+    "groupAssignmentTarget", "allLicensedUsersAssignmentTarget", "allDevicesAssignmentTarget",
+    "exclusionGroupAssignmentTarget",
+    "identityContainer", "conditionalAccessRoot", "conditionalAccessPolicy",
+    "deviceAppManagement", "managedAppPolicy", "managedAppProtection", "targetedManagedAppProtection",
+    "iosManagedAppProtection", "androidManagedAppProtection", "managedMobileApp", "iosMobileAppIdentifier",
+    "androidMobileAppIdentifier", "targetedManagedAppPolicyAssignment",
+    "roleManagement", "rbacApplication", "unifiedRoleAssignment",
+    "managedDevice", "detectedApp", "applePushNotificationCertificate",
+]
+NAVIGATION.update({
+    "deviceManagement": ["deviceCompliancePolicies", "managedDevices", "detectedApps", "applePushNotificationCertificate"],
+    "deviceCompliancePolicy": ["assignments", "scheduledActionsForRule"],
+    "deviceComplianceScheduledActionForRule": ["scheduledActionConfigurations"],
+    "identityContainer": ["conditionalAccess"],
+    "conditionalAccessRoot": ["policies"],
+    "deviceAppManagement": ["iosManagedAppProtections", "androidManagedAppProtections"],
+    "targetedManagedAppProtection": ["assignments"],
+    "iosManagedAppProtection": ["apps"],
+    "androidManagedAppProtection": ["apps"],
+    "roleManagement": ["directory"],
+    "rbacApplication": ["roleAssignments"],
+    "detectedApp": ["managedDevices"],
+})
+CONTAINER["entity_sets"] += ["groups", "users"]
+CONTAINER["singletons"] += ["deviceManagement", "deviceAppManagement", "identity", "roleManagement"]
+#: Bound actions the collection calls: binding type -> action names (parameters come from the CSDL).
+ACTIONS = {
+    "deviceCompliancePolicy": ["assign"],
+    "targetedManagedAppProtection": ["assign", "targetApps"],
+    "group": ["assignLicense"],
+    "organization": ["setMobileDeviceManagementAuthority"],
+}
+
+
+def bound_actions(schema):
+    """{binding type: {action: {"parameters": {name: {type, collection, nullable}}, "returns": type}}}."""
+    out = {}
+    for node in schema.findall("edm:Action", NS):
+        params = node.findall("edm:Parameter", NS)
+        if node.get("IsBound") != "true" or not params:
+            continue
+        binding = short(params[0].get("Type"))[0]
+        if node.get("Name") not in ACTIONS.get(binding, []):
+            continue
+        desc = {"parameters": {}, "returns": None}
+        for param in params[1:]:
+            type_name, collection = short(param.get("Type"))
+            desc["parameters"][param.get("Name")] = {"type": type_name, "collection": collection,
+                                                     "nullable": param.get("Nullable") != "false"}
+        returns = node.find("edm:ReturnType", NS)
+        if returns is not None:
+            desc["returns"] = dict(zip(("type", "collection"), short(returns.get("Type"))))
+        out.setdefault(binding, {})[node.get("Name")] = desc
+    missing = [(b, a) for b, names in ACTIONS.items() for a in names if a not in out.get(b, {})]
+    if missing:
+        raise SystemExit("make_slice: bound actions not in the CSDL: %s" % missing)
+    for binding, actions in out.items():
+        for desc in actions.values():
+            ROOTS.extend(p["type"] for p in desc["parameters"].values())
+        ROOTS.append(binding)
+    return dict(sorted(out.items()))
+# --- end of issue 16's block -----------------------------------------------------------------------
+
+
 def short(type_name):
     """'Collection(graph.domain)' -> ('domain', True); 'Edm.String' -> ('Edm.String', False)."""
     collection = type_name.startswith("Collection(")
@@ -82,6 +152,7 @@ def make_slice(csdl_bytes, commit):
     root = ET.fromstring(csdl_bytes)
     schema = next(s for s in root.iter("{%s}Schema" % NS["edm"]) if s.get("Namespace") == "microsoft.graph")
     kinds = index(schema)
+    actions = bound_actions(schema)  # adds the actions' parameter types to ROOTS
     wanted = list(ROOTS)
     out = {"entity": {}, "complex": {}, "enum": {}}
     seen = set()
@@ -123,6 +194,7 @@ def make_slice(csdl_bytes, commit):
         "roots": sorted(sets),
         "entity_sets": dict(sorted(sets.items())),
         "types": {kind: dict(sorted(types.items())) for kind, types in out.items()},
+        "actions": actions,
     }
 
 

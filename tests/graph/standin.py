@@ -53,6 +53,12 @@ NEEDS = [(r"^/v1\.0/directory/onPremisesSynchronization", "OnPremDirectorySynchr
          (r"^/v1\.0/(organization|subscribedSkus)", "Organization.Read.All"),
          (r"^/v1\.0/domains", "Directory.Read.All")]
 
+# --- Intune desired state (issue 16): its part of the stand-in lives in intune_standin.py ----------
+from intune_standin import IntuneState, NEEDS as INTUNE_NEEDS, ROLES as INTUNE_ROLES  # noqa: E402
+NEEDS = INTUNE_NEEDS + NEEDS
+APP_ROLES_ALL = APP_ROLES_ALL | INTUNE_ROLES
+# --- end of issue 16's block -----------------------------------------------------------------------
+
 
 def make_tls(directory):
     """A CA and a server certificate for 127.0.0.1/localhost; returns (ca_file, cert_file, key_file)."""
@@ -142,6 +148,7 @@ class StandIn:
         self.violations = []
         self.clock_skew_rejects = False
         self.federations = {}  # domain -> [internalDomainFederation] (G domain-post-federationconfiguration)
+        self.intune = IntuneState(self.tenant)  # issue 16
         self.lock = threading.Lock()
         self.ca_file, cert_file, key_file = make_tls(self.workdir)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -245,6 +252,9 @@ def _handler(stand):  # noqa: C901 - one request router
 
         def do_PATCH(self):
             self._route(self._body())
+
+        def do_DELETE(self):  # issue 16
+            self._route(None)
 
         def _route(self, raw):
             path = urlsplit(self.path).path
@@ -361,8 +371,7 @@ def _handler(stand):  # noqa: C901 - one request router
                                              fault.get("message", "injected fault"), headers)
             if urlsplit(self.path).path == "/v1.0/$batch":
                 return self._batch(body, grant)
-            self._ems_body = body
-            status, answer = self._resource(self.command, self.path, grant)
+            status, answer = self._resource(self.command, self.path, grant, body)
             if status >= 400:
                 return self._graph_error(status, answer["code"], answer["message"])
             return self._send(status, answer)
@@ -379,7 +388,7 @@ def _handler(stand):  # noqa: C901 - one request router
                                       "headers": {"Retry-After": str(fault.get("retry_after", 0))},
                                       "body": {"error": {"code": "TooManyRequests", "message": "injected"}}})
                     continue
-                status, answer = self._resource(item["method"], url, grant)
+                status, answer = self._resource(item["method"], url, grant, item.get("body"))
                 if status >= 400:
                     answer = {"error": answer}
                 else:
@@ -391,7 +400,7 @@ def _handler(stand):  # noqa: C901 - one request router
                                   "headers": {"Content-Type": "application/json"}})
             return self._send(200, {"responses": responses})
 
-        def _resource(self, method, url, grant):
+        def _resource(self, method, url, grant, body=None):
             parts = urlsplit(url)
             path = parts.path
             for pattern, permission in NEEDS:
@@ -416,10 +425,10 @@ def _handler(stand):  # noqa: C901 - one request router
                                   context + "domains", path)
             match = re.match(r"^/v1\.0/domains/([^/]+)/federationConfiguration(?:/([^/]+))?$", path)
             if match:
-                return self._federation(method, match.group(1), match.group(2), query, context)
+                return self._federation(method, match.group(1), match.group(2), query, context, body)
             match = re.match(r"^/v1\.0/domains/([^/]+)(?:/(serviceConfigurationRecords|verificationDnsRecords))?$", path)
             if match and method == "PATCH" and not match.group(2):
-                return self._domain_update(match.group(1), grant)
+                return self._domain_update(match.group(1), grant, body)
             if match:
                 domain = next((d for d in t["domains"] if d["id"] == match.group(1)), None)
                 if domain is None:
@@ -443,12 +452,13 @@ def _handler(stand):  # noqa: C901 - one request router
                         "configuration": {"accidentalDeletionPrevention": {
                             "synchronizationPreventionType": "enabledForCount", "alertThreshold": 500}}}
                 return self._page([item], query, context + "directory/onPremisesSynchronization", path)
+            served = stand.intune.handle(method, path, query, body,  # issue 16
+                                         lambda items, name: self._page(items, query, context + name, path))
+            if served is not None:
+                return served
             return 404, {"code": "NotFound", "message": "not served by the stand-in"}
 
-        def _body_json(self):
-            return getattr(self, "_ems_body", None)
-
-        def _federation(self, method, name, fed_id, query, context):
+        def _federation(self, method, name, fed_id, query, context, body):
             """internalDomainFederation of a domain: GET (list, one), POST (federates the domain), PATCH.
             G domain-list-federationconfiguration ("returns only one object"), domain-post-federationconfiguration
             (201 + the object), internaldomainfederation-update (200 + the object)."""
@@ -465,7 +475,7 @@ def _handler(stand):  # noqa: C901 - one request router
                                  "configuration."}
                 if not domain["isVerified"] or domain["isInitial"]:
                     return 400, {"code": "Request_BadRequest", "message": "Domain '%s' cannot be federated." % name}
-                created = dict(self._body_json(), id=str(uuid.uuid4()))
+                created = dict(body or {}, id=str(uuid.uuid4()))
                 created.setdefault("federatedIdpMfaBehavior", "acceptIfMfaDoneByFederatedIdp")
                 configs.append(created)
                 domain["authenticationType"] = "Federated"
@@ -474,10 +484,10 @@ def _handler(stand):  # noqa: C901 - one request router
             if config is None:
                 return 404, {"code": "Request_ResourceNotFound", "message": "Resource '%s' does not exist." % fed_id}
             if method == "PATCH":
-                config.update(self._body_json())
+                config.update(body or {})
             return 200, config
 
-        def _domain_update(self, name, grant):
+        def _domain_update(self, name, grant, body):
             """PATCH /domains/{id}: authenticationType Managed removes the federation (E migrate-from-federation-
             to-cloud-authentication.md: Update-MgDomain -AuthenticationType Managed); Federated is refused
             (federate through federationConfiguration). Needs Domain-InternalFederation.ReadWrite.All
@@ -488,7 +498,7 @@ def _handler(stand):  # noqa: C901 - one request router
             domain = next((d for d in stand.tenant["domains"] if d["id"] == name), None)
             if domain is None:
                 return 404, {"code": "Request_ResourceNotFound", "message": "Resource '%s' does not exist." % name}
-            body = self._body_json() or {}
+            body = body or {}
             if body.get("authenticationType") == "Federated":
                 return 400, {"code": "Request_BadRequest", "message": "Use federationConfiguration to federate."}
             if body.get("authenticationType") == "Managed":

@@ -22,6 +22,21 @@ PERMISSIONS = {
                                            "a Global Administrator; no application permission exists)",
 }
 
+# --- Intune desired state (issue 16): TENANT.md section 1 and the Graph api pages of each call ----------
+PERMISSIONS.update({
+    "groups": "Group.ReadWrite.All",
+    "groups/assignLicense": "LicenseAssignment.ReadWrite.All (UNCONFIRMED; the Graph page lists delegated roles)",
+    "users": "User.Read.All",
+    "deviceManagement": "DeviceManagementConfiguration.ReadWrite.All",
+    "deviceManagement/managedDevices": "DeviceManagementManagedDevices.Read.All",
+    "deviceManagement/detectedApps": "DeviceManagementManagedDevices.Read.All",
+    "deviceAppManagement": "DeviceManagementApps.ReadWrite.All",
+    "identity": "Policy.ReadWrite.ConditionalAccess",
+    "roleManagement": "RoleManagement.ReadWrite.Directory",
+    "organization/setMobileDeviceManagementAuthority": "DeviceManagementServiceConfig.ReadWrite.All",
+})
+# --- end of issue 16's block -------------------------------------------------------------------------
+
 #: AADSTS code -> (kind, what it means, remedy). {tenant}, {client_id}, {cloud} are filled in.
 AADSTS = {
     65001: ("consent", "the application {client_id} has no admin consent in tenant {tenant}",
@@ -119,4 +134,7 @@ def permission_for(path):
         return PERMISSIONS["domains/federationConfiguration"]
     if parts[0] == "directory" and len(parts) > 1:
         return PERMISSIONS.get("directory/" + parts[1])
+    for key in ("%s/%s" % (parts[0], parts[-1]), "%s/%s" % (parts[0], parts[1] if len(parts) > 1 else "")):
+        if key in PERMISSIONS:  # issue 16: an action or a sub-collection with its own permission
+            return PERMISSIONS[key]
     return PERMISSIONS.get(parts[0])
