@@ -9,6 +9,7 @@ streamed paged searches), report (CSV and JSON written under temporary names).
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import re
 import resource
 import time
@@ -40,25 +41,29 @@ READINESS_SPEC = dict(
 )
 READINESS_KWARGS = {}
 
+MAX_PAGE_SIZE = 100000
+MAX_TIMEOUT = 3600
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def _validate(params):
     """Input errors found before any connection (LDAP options, bases, ignore list, files)."""
     warnings = lc.validate_params(params)
-    if params["page_size"] < 1:
-        raise lc.LdapError("page_size: must be 1 or more (AD returns at most MaxPageSize, default 1000, per page).",
-                           kind="input")
+    if not 1 <= params["page_size"] <= MAX_PAGE_SIZE:
+        raise lc.LdapError("page_size: %r is out of range (1 to %d; AD returns at most MaxPageSize, default 1000, "
+                           "per page)." % (params["page_size"], MAX_PAGE_SIZE), kind="input")
     if not 1 <= params["parallel"] <= scan.MAX_PARALLEL:
         raise lc.LdapError("parallel: %d is out of range: give 1 (one search per domain, as IdFix) to %d." % (
             params["parallel"], scan.MAX_PARALLEL), kind="input")
-    if params["page_timeout"] < 1:
-        raise lc.LdapError("page_timeout: must be a positive number of seconds.", kind="input")
+    if not 1 <= params["page_timeout"] <= MAX_TIMEOUT:
+        raise lc.LdapError("page_timeout: %r is out of range (1 to %d seconds)." % (params["page_timeout"], MAX_TIMEOUT),
+                           "The default is 120.", kind="input")
     flt = (params.get("filter") or "").strip()
     if not flt:
         raise lc.LdapError("filter: must not be empty (IdFix's default is %s)." % rules.DEFAULT_FILTER, kind="input")
     if not flt.startswith("("):
         flt = "(%s)" % flt  # RFC 4515 allows the outer parentheses to be left out only in tools; add them
+    _check_filter(flt)
     params["filter"] = flt
     bases = []
     for base in params.get("search_base") or []:
@@ -74,7 +79,7 @@ def _validate(params):
         text = (entry or "").strip()
         if not text:
             raise lc.LdapError("ignore: an entry is empty.", kind="input")
-        entries.append(text if any(c in text for c in "*?[") else _dn(text, "ignore"))
+        entries.append(_pattern(text) if any(c in text for c in "*?[]") else _dn(text, "ignore"))
     params["ignore"] = entries
     name = params.get("report_name")
     if name is not None and not _NAME_RE.match(name):
@@ -86,13 +91,46 @@ def _validate(params):
     return warnings
 
 
-def _dn(text, option):
-    lc.check_requirements()
+def _check_filter(flt):
+    """Balanced parentheses (RFC 4515; a backslash escapes): libldap would refuse it only after binding."""
+    depth, escaped = 0, False
+    for char in flt:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                break
+    if depth != 0 or escaped or flt.count("(") == 0:
+        raise lc.LdapError("filter: %r is not an LDAP filter (unbalanced parentheses)." % flt,
+                           "Write it as in RFC 4515, e.g. (|(objectClass=user)(objectClass=group)).", kind="input")
+
+
+def _pattern(text):
+    """A shell pattern of the ignore list, compiled now: an unclosed [ would otherwise match itself."""
+    if text.count("[") != text.count("]") or re.search(r"\[[^\]]*\[", text):
+        raise lc.LdapError("ignore: %r is not a valid pattern (unbalanced [ ])." % text,
+                           "Use * and ? as wildcards and [abc] for one of a set; a DN alone ignores its subtree.",
+                           kind="input")
+    ranges = [pair for group in re.findall(r"\[!?([^\]]*)\]", text) for pair in re.findall(r"(.)-(.)", group)]
+    for low, high in ranges:
+        if low > high:
+            raise lc.LdapError("ignore: %r is not a valid pattern (range %s-%s is reversed and matches nothing)."
+                               % (text, low, high), "Write ranges low to high, e.g. [a-z].", kind="input")
     try:
-        return scan.ldap.dn.dn2str(scan.ldap.dn.str2dn(text))
-    except (scan.ldap.DECODING_ERROR, TypeError, ValueError):
-        raise lc.LdapError("%s: %r is not a distinguished name." % (option, text),
-                           "Write it as in AD, for example OU=Staff,DC=corp,DC=example,DC=com.", kind="input") from None
+        re.compile(fnmatch.translate(text))
+    except re.error as err:
+        raise lc.LdapError("ignore: %r is not a valid pattern (%s)." % (text, err),
+                           "Use * and ? as wildcards and [abc] for one of a set.", kind="input") from None
+    return text
+
+
+def _dn(text, option):
+    return lc.check_dn(text, option)
 
 
 def peak_rss_mb():

@@ -29,6 +29,10 @@ def check_output_dir(path):
     """Create the directory if needed and prove it is writable (a real file, not os.access: root)."""
     if not path:
         raise LdapError("output_dir: give a directory for the report files.", kind="input")
+    if os.path.islink(path.rstrip(os.sep) or path):
+        raise LdapError("output_dir: %s is a symbolic link." % path,
+                        "Give the real directory (a link can be re-pointed between the check and the write).",
+                        kind="input")
     if os.path.exists(path) and not os.path.isdir(path):
         raise LdapError("output_dir: %s exists and is not a directory." % path,
                         "Give a directory path for the CSV and JSON reports.", kind="input")
