@@ -9,6 +9,7 @@ streamed paged searches), report (CSV and JSON written under temporary names).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fnmatch
 import re
 import resource
@@ -189,6 +190,13 @@ def run_directory_readiness(params, check_mode=False):
         trailer = {"finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "searches": searches,
                    "summary": summary, "performance": performance}
         paths = writer.commit(trailer)
+    except OSError as err:
+        written = writer.size() if writer is not None else 0
+        if writer is not None:
+            writer.abort()
+        if err.errno == errno.ENOSPC:
+            raise report.disk_full(params["output_dir"], written) from None
+        raise
     except BaseException:
         if writer is not None:
             writer.abort()
