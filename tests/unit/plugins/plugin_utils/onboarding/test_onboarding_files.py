@@ -90,3 +90,38 @@ def test_report_modes_are_owner_only_whatever_the_umask(tmp_path, umask):
     assert sorted(os.path.basename(p) for p in written.values()) == REPORTS
     for path in written.values():
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600  # never wider than the umask; personal data
+
+
+def _run_with_completion_order(order):
+    """Ten hosts, three tasks; ``order`` gives the hosts' completion order within each task, as forks
+    change it (the linear strategy still finishes a task on every host before the next)."""
+    hosts = ["dc%02d.corp.example.com" % i for i in range(10)]
+    rec = om.Recorder(clock=lambda: 1_700_000_000.0)
+    rec.play("Assess | forests", "Assess", "assess", hosts)
+    for number, action in enumerate(["ems.enable.ad_preflight", "ems.enable.directory_readiness",
+                                     "ansible.windows.win_package"]):
+        task_id = "t%d" % number
+        rec.task(task_id, "Task %d" % number, None, "assess", action)
+        for index in order(range(len(hosts))):
+            host = hosts[index]
+            status = ["pass", "warn", "fail"][index % 3]
+            rec.result(task_id, host, "changed" if number == 2 else "ok", {
+                "changed": number == 2, "msg": "done on %s" % host,
+                "warnings": ["%s: first" % host, "%s: second" % host],
+                "checks": [{"id": "c%d" % k, "status": status, "host": host, "message": "m%d %s" % (k, host)}
+                           for k in range(2)],
+                "reports": {"csv": "/tmp/x/%s.csv" % host} if number == 1 else None,
+                "ems_facts": {"os": "Windows Server 2022", "host": host}})
+    rec.stats({h: {"ok": 2, "changed": 1} for h in hosts})
+    return rec.finish()
+
+
+def test_every_list_is_in_the_same_order_whatever_the_completion_order():
+    forks_1 = _run_with_completion_order(list)
+    forks_10 = _run_with_completion_order(lambda r: [7, 2, 9, 0, 5, 3, 8, 1, 6, 4])
+    forks_rev = _run_with_completion_order(lambda r: list(reversed(r)))
+    for render in (ow.to_json, ow.to_markdown, ow.to_html, ow.to_junit):
+        assert render(forks_1) == render(forks_10) == render(forks_rev), render.__name__
+    assert [c["host"] for c in forks_1["checks"] if c["task"] == "Task 0" and c["status"] == "fail"] == [
+        "dc02.corp.example.com", "dc02.corp.example.com", "dc05.corp.example.com", "dc05.corp.example.com",
+        "dc08.corp.example.com", "dc08.corp.example.com"]
