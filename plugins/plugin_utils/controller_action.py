@@ -16,7 +16,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError
+from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError, cleartext_warnings
 from ansible_collections.ems.enable.plugins.module_utils.network.host_names import HostNameError
 
 display = Display()
@@ -51,9 +51,9 @@ def unusable_text(params, spec):
         found = _walk(params.get(name), name)
         if found:
             where, why = found
+            hidden = " The value is not shown (no_log)." if spec[name].get("no_log") else ""
             return ("%s: the value holds %s. Give plain text (check the variable's source: a file read "
-                    "as bytes, a copy and paste).%s" % (where, why, "" if not spec[name].get("no_log")
-                                                         else " The value is not shown (no_log)."))
+                    "as bytes, a copy and paste).%s" % (where, why, hidden))
     return None
 
 
@@ -85,7 +85,8 @@ class ControllerModuleAction(ActionBase):
             outcome = type(self).RUNNER(params, bool(self._task.check_mode))
         except (LdapError, HostNameError) as err:
             display.vvv("ems.enable %s: %s" % (self._task.action, err))
-            return dict(result, failed=True, msg=str(err))
+            warnings = cleartext_warnings(params) if isinstance(err, LdapError) and err.kind != "input" else []
+            return dict(result, failed=True, msg=str(err), **({"warnings": warnings} if warnings else {}))
         except Exception as err:  # pylint: disable=broad-except  # the one place no input reaches a raw traceback
             display.vvv("ems.enable %s: unexpected error\n%s" % (self._task.action, traceback.format_exc()))
             return dict(result, failed=True, msg=self._unexpected(err, params))

@@ -104,15 +104,22 @@ def check_pem_ca_file(path, option="ca_file", error=LdapError):
             data = handle.read(4 * 1024 * 1024)
     except OSError as err:
         raise error("%s: %s cannot be read (%s)." % (option, path, err.strerror or err), remedy,
-                        kind="input") from None
+                    kind="input") from None
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise error("%s: %s is not a PEM CA file (no -----BEGIN CERTIFICATE----- block)." % (option, path),
-                        remedy, kind="input")
+                    remedy, kind="input")
     try:
         ssl.create_default_context(cadata=data.decode("ascii", "replace"))
     except (ssl.SSLError, ValueError) as err:
         raise error("%s: %s is not a PEM CA file (%s)." % (option, path, " ".join(str(err).split())[:120]),
-                        remedy, kind="input") from None
+                    remedy, kind="input") from None
+
+
+def cleartext_warnings(params):
+    """The warning a cleartext simple bind always gets, also when the bind then fails."""
+    if params.get("transport") == "ldap" and params.get("auth") == "simple" and params.get("allow_cleartext"):
+        return ["allow_cleartext=true: the password crosses the network in cleartext."]
+    return []
 
 
 def check_dn(text, option):
@@ -162,8 +169,7 @@ def validate_params(params):
         check_pem_ca_file(params["ca_file"])
     if transport != "ldap" and not params.get("validate_certs", True):
         warnings.append("validate_certs=false: the DC's TLS certificate is not checked; use it in labs only.")
-    if transport == "ldap" and auth == "simple":
-        warnings.append("allow_cleartext=true: the password crosses the network in cleartext.")
+    warnings.extend(cleartext_warnings(params))
     return warnings
 
 

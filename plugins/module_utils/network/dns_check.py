@@ -67,7 +67,6 @@ DNS_CHECK_KWARGS = {}
 MAX_TIMEOUT = 300  # seconds per query; a longer wait is a hung check, not a slow DNS server
 
 
-
 class NetworkCheckError(LdapError):
     """An expected fault of a network check (bad input, no resolver answering): one line + remedy.
 
