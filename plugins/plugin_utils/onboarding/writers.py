@@ -51,7 +51,7 @@ class ReportWriteError(OSError):
     """The report set could not be written; str() is one line with the folder, the cause and the remedy."""
 
     def __str__(self):
-        return self.strerror
+        return str(self.strerror)
 
 
 def write_reports(model, directory, formats=FORMATS):
