@@ -61,6 +61,7 @@ def test_a_failure_while_renaming_takes_back_the_files_already_placed(tmp_path, 
 def test_an_empty_run_folder_is_removed_when_the_reports_fail(tmp_path, monkeypatch):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
+
     def fsync(fd):
         raise OSError(errno.ENOSPC, "full (fd %d)" % fd)
 
