@@ -132,8 +132,8 @@ def test_no_server_string_sends_the_password_through_the_relay(lab, tmp_path, re
     assert not (tmp_path / "relay.bytes.connections").exists(), "a bad server string reached the relay"
 
     # the control: a real cleartext bind through the relay (allowed, valid server and port) is seen
-    control = _run(lab, tmp_path, [{"server": relay_at, "port": RELAY_PORT, "transport": "ldap",
-                                     "allow_cleartext": True}], relay["forest"])
+    cleartext = {"server": relay_at, "port": RELAY_PORT, "transport": "ldap", "allow_cleartext": True}
+    control = _run(lab, tmp_path, [cleartext], relay["forest"])
     assert (tmp_path / "relay.bytes.connections").exists(), control
     deadline = time.monotonic() + 10
     while relay["forest"].admin_password.encode() not in _seen(relay) and time.monotonic() < deadline:
