@@ -78,6 +78,10 @@ def run_preflight(params, check_mode=False):
     """Collect (or take) forest facts and evaluate every requested requirement set; never stop early."""
     warnings = []
     unreachable = []
+    if not params.get("requirements"):
+        raise lc.LdapError("requirements: the list is empty, so nothing would be checked.",
+                           "Leave it out for the default (%s) or name the requirement sets to check."
+                           % ", ".join(ad_rules.DEFAULT_REQUIREMENTS), kind="input")
     if params.get("forests") is not None:
         forests = params["forests"]
         _validate_forest_facts(forests)

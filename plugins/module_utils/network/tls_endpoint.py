@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import ipaddress
 import socket
 import ssl
 
@@ -36,7 +35,7 @@ except ImportError as exc:  # pragma: no cover - reported by check_requirements(
 from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import check_pem_ca_file
 from ansible_collections.ems.enable.plugins.module_utils.network.dns_check import MAX_TIMEOUT, NetworkCheckError
 from ansible_collections.ems.enable.plugins.module_utils.network.host_names import (
-    HostNameError, check_port, check_timeout, is_dns_name)
+    HostNameError, check_host, check_port, check_timeout, is_dns_name)
 
 TLS_VERSIONS = {"1.0": "TLSv1", "1.1": "TLSv1.1", "1.2": "TLSv1.2", "1.3": "TLSv1.3"}
 _VERSION_RANK = {"TLSv1": 10, "TLSv1.1": 11, "TLSv1.2": 12, "TLSv1.3": 13}
@@ -67,8 +66,7 @@ def validate_params(params):
     def bad(message, remedy):
         raise NetworkCheckError(message, remedy, kind="input")
 
-    host = (params.get("host") or "").strip().rstrip(".")
-    if not is_dns_name(host):
+    if not is_dns_name(params.get("host")):  # the value as given: control characters are refused, not stripped
         bad("host: %r is not a fully qualified DNS name." % params.get("host"),
             "Give the service name the certificate must cover, e.g. fs.contoso.com (use address= to connect to one node).")
     try:
@@ -78,11 +76,10 @@ def validate_params(params):
         bad(str(err), "AD FS and the RMS connector use port 443; the default timeout is 10.")
     if params.get("address"):
         try:
-            ipaddress.ip_address(params["address"].strip())
-        except ValueError:
-            if not is_dns_name(params["address"]):
-                bad("address: %r is neither an IP address nor a DNS name." % params["address"],
-                    "Give the address of the node or load balancer to connect to, or leave it out.")
+            check_host(params["address"], "address")
+        except HostNameError:
+            bad("address: %r is neither an IP address nor a DNS name." % params["address"],
+                "Give the address of the node or load balancer to connect to, or leave it out.")
     for index, name in enumerate(params.get("required_names") or []):
         if not is_dns_name((name or "").replace("*.", "x.", 1)):
             bad("required_names[%d]: %r is not a DNS name." % (index, name),

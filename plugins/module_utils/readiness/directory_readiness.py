@@ -94,8 +94,8 @@ def _validate(params):
 
 def _check_filter(flt):
     """Balanced parentheses (RFC 4515; a backslash escapes): libldap would refuse it only after binding."""
-    depth, escaped = 0, False
-    for char in flt:
+    depth, escaped, closed_early = 0, False, False
+    for index, char in enumerate(flt):
         if escaped:
             escaped = False
         elif char == "\\":
@@ -104,9 +104,8 @@ def _check_filter(flt):
             depth += 1
         elif char == ")":
             depth -= 1
-            if depth < 0:
-                break
-    if depth != 0 or escaped or flt.count("(") == 0:
+            closed_early = closed_early or (depth <= 0 and index < len(flt) - 1)  # one filter, not several
+    if depth != 0 or escaped or closed_early or "()" in flt:
         raise lc.LdapError("filter: %r is not an LDAP filter (unbalanced parentheses)." % flt,
                            "Write it as in RFC 4515, e.g. (|(objectClass=user)(objectClass=group)).", kind="input")
 

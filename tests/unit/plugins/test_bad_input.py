@@ -13,7 +13,8 @@ module that proves the baseline passes validation (it reaches the refused connec
 the module makes none), so a failure above is the bad value's and not the baseline's.
 tenant_info is left out: its options (Graph credentials) are covered by tests/unit/plugins/module_utils/graph.
 
-EMS_BAD_INPUT_SURVEY=1 turns the assertions into a count (printed at the end) to measure a tree.
+EMS_BAD_INPUT_SURVEY=1 turns the assertions into a count (printed at the end) to measure a tree;
+EMS_BAD_INPUT_RANDOM=1 draws new inputs on each run (the suite's runs are derandomized: repeatable).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from hypothesis import strategies as st
 
 MAX_EXAMPLES = 150
 SURVEY = os.environ.get("EMS_BAD_INPUT_SURVEY") == "1"
+RANDOM = os.environ.get("EMS_BAD_INPUT_RANDOM") == "1"
 SURVEY_COUNTS = {}
 UNHANDLED = "failed on an input or condition it does not handle"
 
@@ -362,7 +364,7 @@ def test_a_bad_value_fails_naming_the_option(name, files, attempts, tmp_path, mo
     baseline, strategy = _strategy(name, files)
     watch = [str(tmp_path), files["out"], os.path.dirname(files["out"])]
 
-    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
               suppress_health_check=list(HealthCheck))
     @given(strategy)
     def check(case):
@@ -388,3 +390,41 @@ def teardown_module():
                 if key != "ok":
                     for option, value, problem in cases[:40]:
                         print("   %s %s=%r: %s" % (key, option, value, (problem or "")[:160]))
+
+
+# The inputs of the issue's probe and those this harness found, always tried (Hypothesis draws the
+# others): each must be refused like any bad input.
+KNOWN = [
+    ("ad_forest_info", "server", ["dc1..corp.emslab.test"]),
+    ("ad_forest_info", "server", ["nonexistent.invalid ldap://10.251.1.1:3890/"]),
+    ("ad_forest_info", "port", 0), ("ad_forest_info", "port", 2 ** 40), ("ad_forest_info", "port", 66172),
+    ("ad_forest_info", "username", "svc\x00@corp"), ("ad_forest_info", "password", "pw\udcff"),
+    ("ad_forest_info", "timeout", "inf"), ("ad_forest_info", "ca_file", "corrupt_pem"),
+    ("ad_forest_info", "ca_file", "not_pem"),
+    ("ad_preflight", "forests", []), ("ad_preflight", "forests", [{"forest": None, "forest_level": {}, "trusts": []}]),
+    ("ad_preflight", "requirements", []),
+    ("sync_permissions_info", "account", "svc\x00"), ("sync_permissions_info", "domains", ["corp.example.com/x"]),
+    ("directory_readiness", "ignore", ["["]), ("directory_readiness", "ignore", ["[z-a]"]),
+    ("directory_readiness", "filter", "cn=*)("), ("directory_readiness", "filter", "(cn=*"),
+    ("directory_readiness", "output_dir", "symlink_dir"), ("directory_readiness", "page_size", 2 ** 40),
+    ("dns_check", "timeout", math.inf), ("dns_check", "timeout", 1e12), ("dns_check", "timeout", math.nan),
+    ("dns_check", "forest", "corp.example.com\t"), ("dns_check", "resolvers", []),
+    ("tls_endpoint_check", "timeout", math.inf), ("tls_endpoint_check", "timeout", 1e12),
+    ("tls_endpoint_check", "host", "fs.corp.example.com\t"), ("tls_endpoint_check", "address", "10.0.0.1\n"),
+    ("tls_endpoint_check", "ca_file", "corrupt_pem"),
+    ("adfs_certificate_info", "min_rsa_key_size", 0), ("adfs_certificate_info", "min_days_valid", -1),
+    ("adfs_certificate_info", "path", "fs\x00.pfx"),
+    ("connector_preflight", "computer_accounts", {"fci1": 1}),
+    ("connector_preflight", "facts", {"distribution_version": "10.0.14393", "dotnet_release": "abc"}),
+    ("connector_preflight", "host", "exa mple.com"),
+]
+
+
+@pytest.mark.parametrize("name,option,value", KNOWN, ids=["%s-%s-%d" % (k[0], k[1], i) for i, k in enumerate(KNOWN)])
+def test_the_known_bad_inputs_are_refused(name, option, value, files, attempts, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    baseline, _extra = modules(files)[name]
+    args = dict(baseline, **{option: files.get(value, value) if isinstance(value, str) else value})
+    result, tried, written = _run(name, args, attempts, [str(tmp_path), files["out"]])
+    problem = classify(name, option, value, result, tried, written)
+    assert problem is None, "%s %s=%r: %s" % (name, option, value, problem)
