@@ -51,14 +51,14 @@ def _validate(params):
     """Input errors found before any connection (LDAP options, bases, ignore list, files)."""
     warnings = lc.validate_params(params)
     if not 1 <= params["page_size"] <= MAX_PAGE_SIZE:
-        raise lc.LdapError("page_size: %r is out of range (1 to %d; AD returns at most MaxPageSize, default 1000, "
-                           "per page)." % (params["page_size"], MAX_PAGE_SIZE), kind="input")
+        raise lc.LdapError("page_size: must be 1 or more and at most %d, not %r (AD returns at most MaxPageSize, "
+                           "default 1000, per page)." % (MAX_PAGE_SIZE, params["page_size"]), kind="input")
     if not 1 <= params["parallel"] <= scan.MAX_PARALLEL:
         raise lc.LdapError("parallel: %d is out of range: give 1 (one search per domain, as IdFix) to %d." % (
             params["parallel"], scan.MAX_PARALLEL), kind="input")
     if not 1 <= params["page_timeout"] <= MAX_TIMEOUT:
-        raise lc.LdapError("page_timeout: %r is out of range (1 to %d seconds)." % (params["page_timeout"], MAX_TIMEOUT),
-                           "The default is 120.", kind="input")
+        raise lc.LdapError("page_timeout: must be a positive number of seconds. %r is outside 1 to %d."
+                           % (params["page_timeout"], MAX_TIMEOUT), "The default is 120.", kind="input")
     flt = (params.get("filter") or "").strip()
     if not flt:
         raise lc.LdapError("filter: must not be empty (IdFix's default is %s)." % rules.DEFAULT_FILTER, kind="input")
@@ -106,8 +106,8 @@ def _check_filter(flt):
             depth -= 1
             closed_early = closed_early or (depth <= 0 and index < len(flt) - 1)  # one filter, not several
     if depth != 0 or escaped or closed_early or "()" in flt:
-        raise lc.LdapError("filter: %r is not an LDAP filter (unbalanced parentheses)." % flt,
-                           "Write it as in RFC 4515, e.g. (|(objectClass=user)(objectClass=group)).", kind="input")
+        raise lc.LdapError("filter: %s is not a valid LDAP filter (parentheses: one filter, balanced)." % flt,
+                           "Write an RFC 4515 filter, e.g. the default %s." % rules.DEFAULT_FILTER, kind="input")
 
 
 def _pattern(text):

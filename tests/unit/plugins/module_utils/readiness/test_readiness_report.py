@@ -161,8 +161,11 @@ def params(tmp_path, **changes):
 
 
 @pytest.mark.parametrize("changes,message", [
-    ({"page_size": 0}, "page_size: 0 is out of range (1 to 100000"),
-    ({"page_timeout": 0}, "page_timeout: 0 is out of range (1 to 3600 seconds)."),
+    ({"page_size": 0}, "page_size: must be 1 or more"),
+    ({"page_timeout": 0}, "page_timeout: must be a positive number of seconds."),
+    ({"page_size": 2 ** 40}, "page_size: must be 1 or more and at most 100000, not 1099511627776"),
+    ({"page_timeout": 86400}, "page_timeout: must be a positive number of seconds. 86400 is outside 1 to 3600."),
+    ({"filter": "(cn=a)(cn=b)"}, "filter: (cn=a)(cn=b) is not a valid LDAP filter"),
     ({"parallel": 0}, "parallel: 0 is out of range: give 1 (one search per domain, as IdFix) to 16."),
     ({"parallel": 17}, "parallel: 17 is out of range"),
     ({"filter": " "}, "filter: must not be empty"),
