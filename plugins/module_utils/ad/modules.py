@@ -55,7 +55,7 @@ def _validate_forest_facts(forests):
         raise lc.LdapError("forests: the list is empty, so no requirement could be checked.", remedy, kind="input")
     for index, forest in enumerate(forests):
         if not isinstance(forest, dict):
-            raise lc.LdapError("forests[%d]: %r is not a forest from ems.enable.ad_forest_info." % (index, forest),
+            raise lc.LdapError("forests[%d]: not a forest from ems.enable.ad_forest_info (%r)." % (index, forest),
                                remedy, kind="input")
         missing = [key for key, _kind in _FACT_SHAPES if forest.get(key) in (None, "")]
         if missing:
