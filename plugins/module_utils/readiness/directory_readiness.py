@@ -106,8 +106,9 @@ def _check_filter(flt):
             depth -= 1
             closed_early = closed_early or (depth <= 0 and index < len(flt) - 1)  # one filter, not several
     if depth != 0 or escaped or closed_early or "()" in flt:
-        raise lc.LdapError("filter: %s is not a valid LDAP filter (parentheses: one filter, balanced)." % flt,
-                           "Write an RFC 4515 filter, e.g. the default %s." % rules.DEFAULT_FILTER, kind="input")
+        raise lc.LdapError("filter: %s is not a valid LDAP filter." % flt,
+                           "Balance its parentheses around one filter (RFC 4515), e.g. the default %s."
+                           % rules.DEFAULT_FILTER, kind="input")
 
 
 def _pattern(text):
