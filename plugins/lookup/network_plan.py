@@ -87,9 +87,11 @@ _raw:
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
 from ansible_collections.ems.enable.plugins.module_utils.network import tables as nt
 
+display = Display()
 WHAT = ("firewall_rules", "checks", "untested", "flows")
 
 
@@ -112,8 +114,11 @@ class LookupModule(LookupBase):
             raise AnsibleLookupError("network_plan: " + "; ".join(problems) + ".")
         what = terms[0]
         if what == "firewall_rules":
-            return nt.firewall_rules(components, features, directions, self.get_option("peer_addresses"),
-                                     self.get_option("prefix"), self.get_option("group"), self.get_option("profiles"))
+            rules = nt.firewall_rules(components, features, directions, self.get_option("peer_addresses"),
+                                      self.get_option("prefix"), self.get_option("group"), self.get_option("profiles"))
+            for line in nt.open_inbound_rules(rules, components, features):
+                display.warning(line)  # one per rule left open to any address: loud, on every run
+            return rules
         if what == "flows":
             return nt.flows(components, features)
         checks, untested = nt.connectivity_checks(components, features, self.get_option("targets"),

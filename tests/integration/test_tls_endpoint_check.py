@@ -309,4 +309,4 @@ def test_bad_input_fails_before_connecting(tmp_path, args, words):
 
 def test_ca_file_that_is_not_pem_is_refused(pki, tmp_path):
     result = check(tmp_path, host="fs.ems.test", address="127.0.0.1", port=1, ca_file=str(pki["dir"] / "not-pem.txt"))
-    assert result["failed"] and "holds no PEM certificate" in result["msg"]
+    assert result["failed"] and "is not a PEM CA file" in result["msg"]

@@ -18,13 +18,13 @@ choice is not offered) and channel binding tokens for SASL over TLS (so Kerberos
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import socket
 import ssl
 import uuid
 
-from ansible_collections.ems.enable.plugins.module_utils.network.host_names import HostNameError, check_host, check_port
+from ansible_collections.ems.enable.plugins.module_utils.network.host_names import (
+    HostNameError, check_host, check_port, check_timeout)
 
 try:
     import ldap
@@ -95,6 +95,43 @@ def check_requirements():
         )
 
 
+def check_pem_ca_file(path, option="ca_file", error=LdapError):
+    """The CA file must be PEM certificates that parse, found before any connection (a DER or a
+    corrupt file otherwise surfaces as a TLS handshake error whose remedy points at the network)."""
+    remedy = "Give the PEM file (-----BEGIN CERTIFICATE-----) of the CA that issued the certificates, not DER or PKCS#12."
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(4 * 1024 * 1024)
+    except OSError as err:
+        raise error("%s: %s cannot be read (%s)." % (option, path, err.strerror or err), remedy,
+                    kind="input") from None
+    if b"-----BEGIN CERTIFICATE-----" not in data:
+        raise error("%s: %s is not a PEM CA file (no -----BEGIN CERTIFICATE----- block)." % (option, path),
+                    remedy, kind="input")
+    try:
+        ssl.create_default_context(cadata=data.decode("ascii", "replace"))
+    except (ssl.SSLError, ValueError) as err:
+        raise error("%s: %s is not a PEM CA file (%s)." % (option, path, " ".join(str(err).split())[:120]),
+                    remedy, kind="input") from None
+
+
+def cleartext_warnings(params):
+    """The warning a cleartext simple bind always gets, also when the bind then fails."""
+    if params.get("transport") == "ldap" and params.get("auth") == "simple" and params.get("allow_cleartext"):
+        return ["allow_cleartext=true: the password crosses the network in cleartext."]
+    return []
+
+
+def check_dn(text, option):
+    """A distinguished name that python-ldap parses; raises LdapError naming ``option``."""
+    check_requirements()
+    try:
+        return ldap.dn.dn2str(ldap.dn.str2dn(text))
+    except (ldap.DECODING_ERROR, TypeError, ValueError):
+        raise LdapError("%s: %r is not a distinguished name." % (option, text),
+                        "Write it as in AD, for example OU=Staff,DC=corp,DC=example,DC=com.", kind="input") from None
+
+
 def validate_params(params):
     """Input errors, found before any connection is made. Returns a list of warnings."""
     warnings = []
@@ -103,6 +140,7 @@ def validate_params(params):
         servers = [check_host(s, "server") for s in params.get("server") or []
                    if not (isinstance(s, str) and not s.strip())]
         check_port(params.get("port"), "port")
+        check_timeout(params.get("timeout"), "timeout")
     except HostNameError as err:
         raise LdapError(str(err), kind="input") from None
     if not servers:
@@ -127,15 +165,11 @@ def validate_params(params):
     elif params.get("password") is not None and not params.get("username"):
         raise LdapError("auth=kerberos: password was given without username.", "Set username (user@REALM).",
                         kind="input")
-    if params.get("ca_file") and not os.path.isfile(params["ca_file"]):
-        raise LdapError("ca_file: %s does not exist or is not a file." % params["ca_file"],
-                        "Give the PEM file of the CA that issued the DCs' certificates.", kind="input")
-    if params.get("timeout") is not None and params["timeout"] <= 0:
-        raise LdapError("timeout: must be a positive number of seconds.", kind="input")
+    if params.get("ca_file"):
+        check_pem_ca_file(params["ca_file"])
     if transport != "ldap" and not params.get("validate_certs", True):
         warnings.append("validate_certs=false: the DC's TLS certificate is not checked; use it in labs only.")
-    if transport == "ldap" and auth == "simple":
-        warnings.append("allow_cleartext=true: the password crosses the network in cleartext.")
+    warnings.extend(cleartext_warnings(params))
     return warnings
 
 

@@ -45,19 +45,43 @@ def run_forest_info(params, check_mode=False):
     return {"changed": False, "forests": forests, "unreachable_servers": unreachable, "warnings": warnings}
 
 
+_FACT_SHAPES = (("forest", str), ("forest_level", dict), ("trusts", list))
+_OPTIONAL_SHAPES = (("domains", list), ("domain_controllers", list), ("object_counts", dict))
+
+
 def _validate_forest_facts(forests):
+    remedy = "Pass the `forests` list that ad_forest_info returned."
+    if not forests:
+        raise lc.LdapError("forests: the list is empty, so no requirement could be checked.", remedy, kind="input")
     for index, forest in enumerate(forests):
-        missing = [key for key in ("forest", "forest_level", "trusts") if key not in forest]
+        if not isinstance(forest, dict):
+            raise lc.LdapError("forests[%d]: not a forest from ems.enable.ad_forest_info (%r)." % (index, forest),
+                               remedy, kind="input")
+        missing = [key for key, _kind in _FACT_SHAPES if forest.get(key) in (None, "")]
         if missing:
             raise lc.LdapError("forests[%d]: not a forest from ems.enable.ad_forest_info (missing %s)."
-                               % (index, ", ".join(missing)),
-                               "Pass the `forests` list that ad_forest_info returned.", kind="input")
+                               % (index, ", ".join(missing)), remedy, kind="input")
+        for key, kind in _FACT_SHAPES + _OPTIONAL_SHAPES:
+            value = forest.get(key)
+            if value is not None and not isinstance(value, kind):
+                raise lc.LdapError("forests[%d].%s: %r is not a %s as ad_forest_info returns it."
+                                   % (index, key, value, kind.__name__), remedy, kind="input")
+            if kind is list and any(not isinstance(item, dict) for item in value or []):
+                raise lc.LdapError("forests[%d].%s: every entry must be a dict as ad_forest_info returns it."
+                                   % (index, key), remedy, kind="input")
+        if not isinstance(forest["forest_level"].get("number", 0), int):
+            raise lc.LdapError("forests[%d].forest_level.number: %r is not a level number."
+                               % (index, forest["forest_level"].get("number")), remedy, kind="input")
 
 
 def run_preflight(params, check_mode=False):
     """Collect (or take) forest facts and evaluate every requested requirement set; never stop early."""
     warnings = []
     unreachable = []
+    if not params.get("requirements"):
+        raise lc.LdapError("requirements: the list is empty, so nothing would be checked.",
+                           "Leave it out for the default (%s) or name the requirement sets to check."
+                           % ", ".join(ad_rules.DEFAULT_REQUIREMENTS), kind="input")
     if params.get("forests") is not None:
         forests = params["forests"]
         _validate_forest_facts(forests)

@@ -26,6 +26,7 @@ import uuid
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import dc_locator
 from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.network.host_names import is_dns_name
 
 # The extended rights password hash sync needs (rightsGuid of the controlAccessRight objects).
 REQUIRED_RIGHTS = {
@@ -340,9 +341,23 @@ SPEC = dict(
 KWARGS = {}
 
 
+def _validate(params):
+    """The module's own options, before any connection: one line naming the option."""
+    if not (params.get("account") or "").strip():
+        raise lc.LdapError("account: empty.", "Give the AD DS Connector account (sAMAccountName, UPN or DN).",
+                           kind="input")
+    for index, name in enumerate(params.get("domains") or []):
+        if "=" in name:
+            lc.check_dn(name, "domains[%d]" % index)
+        elif not is_dns_name(name):
+            raise lc.LdapError("domains[%d]: %r is neither a DNS domain name nor a DN." % (index, name),
+                               "Give corp.example.com or DC=corp,DC=example,DC=com.", kind="input")
+
+
 def run_sync_permissions_info(params, check_mode=False):
     """Read-only: the same in check mode."""
     warnings = lc.validate_params(params)
+    _validate(params)
     conn = lc.connect(params)
     try:
         who, results = check(conn, params["account"], params.get("domains"), params)

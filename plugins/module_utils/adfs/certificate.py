@@ -35,6 +35,8 @@ from __future__ import annotations
 import datetime
 import hashlib
 
+from ansible_collections.ems.enable.plugins.module_utils.network.host_names import HostNameError, check_range, is_dns_name
+
 try:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
@@ -371,6 +373,21 @@ def _same_key(private_key, cert):
     return private_key.public_key().public_bytes(enc, pub) == cert.public_key().public_bytes(enc, pub)
 
 
+def validate_params(params):
+    """Input errors, one line naming the option, before the PFX is read."""
+    if not is_dns_name(params.get("federation_service_name")):
+        raise HostNameError("federation_service_name: %r is not a fully qualified DNS name. Give the name users "
+                            "reach, e.g. fs.contoso.com." % (params.get("federation_service_name"),))
+    for index, suffix in enumerate(params.get("device_registration_upn_suffixes") or []):
+        if not is_dns_name(suffix):
+            raise HostNameError("device_registration_upn_suffixes[%d]: %r is not a DNS domain name. Give UPN "
+                                "suffixes such as contoso.com." % (index, suffix))
+    check_range(params.get("min_days_valid"), "min_days_valid", 0, 3650,
+                "Give the days of validity the certificate must have left (default 30).")
+    check_range(params.get("min_rsa_key_size"), "min_rsa_key_size", 1024, 16384,
+                "Give the RSA key size in bits the certificate needs (default 2048).")
+
+
 def run_certificate_info(params, check_mode=False, now=None):
     """Every check of the PFX, in a stable order; `failed` with all failing checks in `msg`.
 
@@ -378,6 +395,7 @@ def run_certificate_info(params, check_mode=False, now=None):
     a wrong password or a file that is not a PFX are failing checks like the others.
     """
     del check_mode
+    validate_params(params)
     now = now or datetime.datetime.now(datetime.timezone.utc)
     checks = []
     path = params["path"]

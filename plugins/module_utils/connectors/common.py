@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 import re
 
+from ansible_collections.ems.enable.plugins.module_utils.network.host_names import is_dns_name  # noqa: F401 (shared rule)
+
 # Windows versions as (major, minor, build). The build tells 2016/2019/2022 apart (all 10.0).
 WINDOWS_NAMES = (
     ((6, 0, 6002), "Windows Server 2008 SP2"),
@@ -32,7 +34,6 @@ WINDOWS_NAMES = (
 # Ansible's Windows FAQ: ansible-core 2.16 and later support Windows Server 2016 and later only.
 ANSIBLE_OS_MIN = (10, 0, 14393)
 
-_DNS_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 ACCOUNT = re.compile(r"^[^\\/@\s]+\\[^\\/@\s]+$|^[^\\/@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 
@@ -46,15 +47,6 @@ def add_check(checks, check_id, component, host, status, message, remedy=None):
     """Append one check of a connector (the shape every connector precondition has)."""
     checks.append({"id": check_id, "component": component, "host": host, "status": status,
                    "message": message, "remedy": remedy if status != "pass" else None})
-
-
-def is_dns_name(name, need_dot=True):
-    if not isinstance(name, str) or not name or len(name) > 253 or name.endswith("."):
-        return False
-    labels = name.split(".")
-    if need_dot and len(labels) < 2:
-        return False
-    return all(_DNS_LABEL.match(label) for label in labels)
 
 
 def short_name(host):

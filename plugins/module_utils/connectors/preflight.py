@@ -16,6 +16,7 @@ from ansible_collections.ems.enable.plugins.module_utils.connectors.exchange imp
     exchange_connector_host, exchange_connector_inventory)
 from ansible_collections.ems.enable.plugins.module_utils.connectors.rms import (
     CLIENT_KINDS, PROTOCOLS, rms_client_host, rms_client_inventory, rms_connector_host, rms_connector_inventory)
+from ansible_collections.ems.enable.plugins.module_utils.network.host_names import is_dns_name
 
 COMPONENTS = ("rms_connector", "rms_connector_client", "exchange_connector")
 STAGES = ("inventory", "host")
@@ -69,12 +70,34 @@ SPEC_KWARGS = dict(
 )
 
 
+def validate_params(params):
+    """Input errors one line each, naming the option, before any check (host, and the types a dict
+    cannot declare); the connectors' own options are checked with the role variables' names."""
+    if params.get("host") is not None and not is_dns_name(params["host"], need_dot=False):
+        raise ConnectorInputError("host: %r is not a host name. Give one DNS name (no spaces, scheme, port or path)."
+                                  % (params["host"],))
+    for host, account in (params.get("computer_accounts") or {}).items():
+        if not isinstance(account, str):
+            raise ConnectorInputError("computer_accounts[%r]: %r is not an account name. Give NAME$ or DOMAIN\\NAME$."
+                                      % (host, account))
+    facts = params.get("facts") or {}
+    release = facts.get("dotnet_release")
+    if release is not None and (isinstance(release, bool) or not str(release).strip().isdigit()):
+        raise ConnectorInputError("facts.dotnet_release: %r is not a .NET Framework Release number. Give the "
+                                  "Release DWORD read from the registry (e.g. 528040), or leave it out." % (release,))
+    version = facts.get("distribution_version")
+    if version is not None and not isinstance(version, str):
+        raise ConnectorInputError("facts.distribution_version: %r is not a version string. Give "
+                                  "ansible_facts.distribution_version (e.g. 10.0.17763)." % (version,))
+
+
 def run(params, check_mode=False):
     """Evaluate the requested stage; never stops early. Read-only (check mode changes nothing)."""
     del check_mode
     component, stage, host = params["component"], params["stage"], params.get("host")
     outputs = {}
     try:
+        validate_params(params)
         if stage == "host":
             facts = params.get("facts") or {}
             if component == "rms_connector":
@@ -89,7 +112,7 @@ def run(params, check_mode=False):
             checks, outputs = rms_client_inventory(params)
         else:
             checks, outputs = exchange_connector_inventory(params)
-    except ConnectorInputError as err:  # pragma: no cover - every input error is a check above
+    except ConnectorInputError as err:
         return {"changed": False, "failed": True, "msg": str(err), "checks": [], "summary": summarize([])}
     result = {"changed": False, "checks": checks, "summary": summarize(checks)}
     result.update(outputs)

@@ -18,7 +18,6 @@ Read-only: check mode gives the same answers.
 from __future__ import annotations
 
 import ipaddress
-import re
 
 try:
     import dns.exception
@@ -39,6 +38,8 @@ except ImportError as exc:  # pragma: no cover - reported by check_requirements(
 from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
 from ansible_collections.ems.enable.plugins.module_utils.network import tables as nt
 from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError
+from ansible_collections.ems.enable.plugins.module_utils.network.host_names import (
+    HostNameError, check_port, check_timeout, is_dns_name)
 
 RECORD_TYPES = ("A", "CNAME", "SRV")
 
@@ -63,8 +64,7 @@ DNS_CHECK_SPEC = dict(
     )),
 )
 DNS_CHECK_KWARGS = {}
-
-_LABEL_RE = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
+MAX_TIMEOUT = 300  # seconds per query; a longer wait is a hung check, not a slow DNS server
 
 
 class NetworkCheckError(LdapError):
@@ -91,21 +91,6 @@ def normalize(name):
     return clean(name).lower()
 
 
-def is_dns_name(name, allow_underscore=False):
-    name = (name or "").strip().rstrip(".")
-    if not name or len(name) > 253 or "." not in name:
-        return False
-    try:
-        ipaddress.ip_address(name)
-        return False  # an address is not a name
-    except ValueError:
-        pass
-    for label in name.split("."):
-        if not _LABEL_RE.match(label) or ("_" in label and not allow_underscore):
-            return False
-    return True
-
-
 def _is_ipv4(text):
     try:
         return isinstance(ipaddress.ip_address(str(text).strip()), ipaddress.IPv4Address)
@@ -127,10 +112,13 @@ def validate_params(params):
         except ValueError:
             bad("resolvers[%d]: %r is not an IP address." % (index, value),
                 "Give the DNS servers by address (the check asks each one directly, without the controller's resolver).")
-    if not 1 <= int(params.get("port") or 0) <= 65535:
-        bad("port: %r is not a port number (1-65535)." % params.get("port"), "Use 53 unless the DNS server listens elsewhere.")
-    if params.get("timeout") is None or params["timeout"] <= 0:
-        bad("timeout: must be a positive number of seconds.", "The default is 5.")
+    try:
+        check_port(params.get("port"), "port")
+        check_timeout(params.get("timeout"), "timeout", MAX_TIMEOUT)
+    except HostNameError as err:
+        bad(str(err), "The defaults are port 53 and timeout 5.")
+    if params.get("timeout") is None:
+        bad("timeout: give a number of seconds.", "The default is 5.")
     for option in ("federation_service_name", "rms_connector_name", "forest"):
         value = params.get(option)
         if value is not None and not is_dns_name(value):

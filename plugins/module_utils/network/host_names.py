@@ -39,7 +39,7 @@ def check_host(value, option="server"):
     host = value.strip()
     if not host:
         _fail(option, value, "empty")
-    if any(ord(char) < 32 or ord(char) == 127 for char in host):
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
         _fail(option, value, "it holds a control character")
     if any(char.isspace() for char in host):
         _fail(option, value, "it holds a space: one host per entry")
@@ -90,4 +90,49 @@ def check_port(value, option="port"):
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
         raise HostNameError("%s: %r is not a TCP port. Give a number from 1 to 65535, or leave it unset "
                             "for the transport's default." % (option, value))
+    return value
+
+
+MAX_TIMEOUT = 3600
+
+
+def check_timeout(value, option="timeout", maximum=MAX_TIMEOUT):
+    """A timeout in seconds: a finite number above 0 and at most ``maximum`` (None: the caller's
+    default); raises HostNameError naming ``option``. inf, nan and 1e12 reach the socket layer as
+    errors (OverflowError) or as a wait without end."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= maximum:
+        raise HostNameError("%s: %r is not a usable timeout. Give a number of seconds above 0 and at most %d."
+                            % (option, value, maximum))
+    return value
+
+
+def is_dns_name(value, need_dot=True, allow_underscore=False):
+    """True when ``value`` is a DNS name (not an address) under check_host's rule; the one test of a
+    name for the DNS, TLS and connector checks. ``need_dot``: a fully qualified name (two labels or
+    more); ``allow_underscore``: service labels such as _ldap._tcp (SRV names)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        host = check_host(value.replace("_", "a") if allow_underscore else value)
+    except HostNameError:
+        return False
+    if host.startswith("["):
+        return False
+    try:
+        ipaddress.IPv4Address(host)
+        return False
+    except ValueError:
+        pass
+    return "." in host or not need_dot
+
+
+def check_range(value, option, low, high, remedy):
+    """An integer option within [low, high] (None: the caller's default); raises HostNameError naming
+    ``option`` and the remedy."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise HostNameError("%s: %r is out of range (%d to %d). %s" % (option, value, low, high, remedy))
     return value

@@ -253,6 +253,24 @@ def firewall_rules(components, features=(), directions=("in",), peer_addresses=N
     return rules
 
 
+def open_inbound_rules(rules, components, features=()):
+    """One line per inbound rule left at remote address any: the rule, what it opens, on which
+    profiles, and the network_peer_addresses key that narrows it (issue 13: the default exposes
+    e.g. the DCs' 49152-65535 to every network the host is on)."""
+    peers = {flow["id"]: flow["from"] for flow in flows(components, features, "in")}
+    titles = ports_table()["components"]
+    lines = []
+    for rule in rules:
+        if rule.get("direction") != "in" or str(rule.get("remoteip", "any")).lower() != "any":
+            continue
+        peer = peers.get(rule.get("flow"))
+        lines.append("Firewall rule %r opens %s/%s inbound to ANY remote address on profiles %s. Set "
+                     "network_peer_addresses.%s to the addresses or ranges of %s." % (
+                         rule["name"], rule["protocol"].upper(), rule.get("localport"), ",".join(rule["profiles"]),
+                         peer, titles[peer]["title"] if peer in titles else peer))
+    return lines
+
+
 def connectivity_checks(components, features=(), targets=None, proxy=None):
     """What a host with these components tests: (checks, untested).
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import ipaddress
 import socket
 import ssl
 
@@ -33,7 +32,10 @@ except ImportError as exc:  # pragma: no cover - reported by check_requirements(
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = str(exc)
 
-from ansible_collections.ems.enable.plugins.module_utils.network.dns_check import NetworkCheckError, is_dns_name
+from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import check_pem_ca_file
+from ansible_collections.ems.enable.plugins.module_utils.network.dns_check import MAX_TIMEOUT, NetworkCheckError
+from ansible_collections.ems.enable.plugins.module_utils.network.host_names import (
+    HostNameError, check_host, check_port, check_timeout, is_dns_name)
 
 TLS_VERSIONS = {"1.0": "TLSv1", "1.1": "TLSv1.1", "1.2": "TLSv1.2", "1.3": "TLSv1.3"}
 _VERSION_RANK = {"TLSv1": 10, "TLSv1.1": 11, "TLSv1.2": 12, "TLSv1.3": 13}
@@ -64,37 +66,30 @@ def validate_params(params):
     def bad(message, remedy):
         raise NetworkCheckError(message, remedy, kind="input")
 
-    host = (params.get("host") or "").strip().rstrip(".")
-    if not is_dns_name(host):
+    if not is_dns_name(params.get("host")):  # the value as given: control characters are refused, not stripped
         bad("host: %r is not a fully qualified DNS name." % params.get("host"),
             "Give the service name the certificate must cover, e.g. fs.contoso.com (use address= to connect to one node).")
-    if not 1 <= int(params.get("port") or 0) <= 65535:
-        bad("port: %r is not a port number (1-65535)." % params.get("port"), "AD FS and the RMS connector use 443.")
+    try:
+        check_port(params.get("port"), "port")
+        check_timeout(params.get("timeout"), "timeout", MAX_TIMEOUT)
+    except HostNameError as err:
+        bad(str(err), "AD FS and the RMS connector use port 443; the default timeout is 10.")
     if params.get("address"):
         try:
-            ipaddress.ip_address(params["address"].strip())
-        except ValueError:
-            if not is_dns_name(params["address"]):
-                bad("address: %r is neither an IP address nor a DNS name." % params["address"],
-                    "Give the address of the node or load balancer to connect to, or leave it out.")
+            check_host(params["address"], "address")
+        except HostNameError:
+            bad("address: %r is neither an IP address nor a DNS name." % params["address"],
+                "Give the address of the node or load balancer to connect to, or leave it out.")
     for index, name in enumerate(params.get("required_names") or []):
         if not is_dns_name((name or "").replace("*.", "x.", 1)):
             bad("required_names[%d]: %r is not a DNS name." % (index, name),
                 "Give names such as certauth.fs.contoso.com or enterpriseregistration.contoso.com.")
-    if params.get("warn_days") is None or params["warn_days"] < 0:
-        bad("warn_days: must be 0 or more days.", "The default is 30.")
-    if params.get("timeout") is None or params["timeout"] <= 0:
-        bad("timeout: must be a positive number of seconds.", "The default is 10.")
+    if params.get("warn_days") is None or not 0 <= params["warn_days"] <= 3650:
+        bad("warn_days: %r is out of range (0 to 3650 days)." % params.get("warn_days"), "The default is 30.")
+    if params.get("timeout") is None:
+        bad("timeout: give a number of seconds.", "The default is 10.")
     if params.get("ca_file"):
-        try:
-            with open(params["ca_file"], "rb") as handle:
-                data = handle.read()
-        except OSError as err:
-            bad("ca_file: %s cannot be read (%s)." % (params["ca_file"], err.strerror or err),
-                "Give the PEM bundle of the CA(s) that issued the certificate, or leave it out for the system store.")
-        if b"-----BEGIN CERTIFICATE-----" not in data:
-            bad("ca_file: %s holds no PEM certificate." % params["ca_file"],
-                "Give a PEM file (-----BEGIN CERTIFICATE-----), not DER or PKCS#12.")
+        check_pem_ca_file(params["ca_file"], error=NetworkCheckError)
 
 
 def _context(verify, ca_file):

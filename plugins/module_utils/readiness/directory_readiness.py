@@ -9,6 +9,8 @@ streamed paged searches), report (CSV and JSON written under temporary names).
 from __future__ import annotations
 
 import contextlib
+import errno
+import fnmatch
 import re
 import resource
 import time
@@ -40,25 +42,29 @@ READINESS_SPEC = dict(
 )
 READINESS_KWARGS = {}
 
+MAX_PAGE_SIZE = 100000
+MAX_TIMEOUT = 3600
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def _validate(params):
     """Input errors found before any connection (LDAP options, bases, ignore list, files)."""
     warnings = lc.validate_params(params)
-    if params["page_size"] < 1:
-        raise lc.LdapError("page_size: must be 1 or more (AD returns at most MaxPageSize, default 1000, per page).",
-                           kind="input")
+    if not 1 <= params["page_size"] <= MAX_PAGE_SIZE:
+        raise lc.LdapError("page_size: must be 1 or more and at most %d, not %r (AD returns at most MaxPageSize, "
+                           "default 1000, per page)." % (MAX_PAGE_SIZE, params["page_size"]), kind="input")
     if not 1 <= params["parallel"] <= scan.MAX_PARALLEL:
         raise lc.LdapError("parallel: %d is out of range: give 1 (one search per domain, as IdFix) to %d." % (
             params["parallel"], scan.MAX_PARALLEL), kind="input")
-    if params["page_timeout"] < 1:
-        raise lc.LdapError("page_timeout: must be a positive number of seconds.", kind="input")
+    if not 1 <= params["page_timeout"] <= MAX_TIMEOUT:
+        raise lc.LdapError("page_timeout: must be a positive number of seconds. %r is outside 1 to %d."
+                           % (params["page_timeout"], MAX_TIMEOUT), "The default is 120.", kind="input")
     flt = (params.get("filter") or "").strip()
     if not flt:
         raise lc.LdapError("filter: must not be empty (IdFix's default is %s)." % rules.DEFAULT_FILTER, kind="input")
     if not flt.startswith("("):
         flt = "(%s)" % flt  # RFC 4515 allows the outer parentheses to be left out only in tools; add them
+    _check_filter(flt)
     params["filter"] = flt
     bases = []
     for base in params.get("search_base") or []:
@@ -74,7 +80,7 @@ def _validate(params):
         text = (entry or "").strip()
         if not text:
             raise lc.LdapError("ignore: an entry is empty.", kind="input")
-        entries.append(text if any(c in text for c in "*?[") else _dn(text, "ignore"))
+        entries.append(_pattern(text) if any(c in text for c in "*?[]") else _dn(text, "ignore"))
     params["ignore"] = entries
     name = params.get("report_name")
     if name is not None and not _NAME_RE.match(name):
@@ -86,13 +92,46 @@ def _validate(params):
     return warnings
 
 
-def _dn(text, option):
-    lc.check_requirements()
+def _check_filter(flt):
+    """Balanced parentheses (RFC 4515; a backslash escapes): libldap would refuse it only after binding."""
+    depth, escaped, closed_early = 0, False, False
+    for index, char in enumerate(flt):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            closed_early = closed_early or (depth <= 0 and index < len(flt) - 1)  # one filter, not several
+    if depth != 0 or escaped or closed_early or "()" in flt:
+        raise lc.LdapError("filter: %s is not a valid LDAP filter." % flt,
+                           "Balance its parentheses around one filter (RFC 4515), e.g. the default %s."
+                           % rules.DEFAULT_FILTER, kind="input")
+
+
+def _pattern(text):
+    """A shell pattern of the ignore list, compiled now: an unclosed [ would otherwise match itself."""
+    if text.count("[") != text.count("]") or re.search(r"\[[^\]]*\[", text):
+        raise lc.LdapError("ignore: %r is not a valid pattern (unbalanced [ ])." % text,
+                           "Use * and ? as wildcards and [abc] for one of a set; a DN alone ignores its subtree.",
+                           kind="input")
+    ranges = [pair for group in re.findall(r"\[!?([^\]]*)\]", text) for pair in re.findall(r"(.)-(.)", group)]
+    for low, high in ranges:
+        if low > high:
+            raise lc.LdapError("ignore: %r is not a valid pattern (range %s-%s is reversed and matches nothing)."
+                               % (text, low, high), "Write ranges low to high, e.g. [a-z].", kind="input")
     try:
-        return scan.ldap.dn.dn2str(scan.ldap.dn.str2dn(text))
-    except (scan.ldap.DECODING_ERROR, TypeError, ValueError):
-        raise lc.LdapError("%s: %r is not a distinguished name." % (option, text),
-                           "Write it as in AD, for example OU=Staff,DC=corp,DC=example,DC=com.", kind="input") from None
+        re.compile(fnmatch.translate(text))
+    except re.error as err:
+        raise lc.LdapError("ignore: %r is not a valid pattern (%s)." % (text, err),
+                           "Use * and ? as wildcards and [abc] for one of a set.", kind="input") from None
+    return text
+
+
+def _dn(text, option):
+    return lc.check_dn(text, option)
 
 
 def peak_rss_mb():
@@ -151,6 +190,13 @@ def run_directory_readiness(params, check_mode=False):
         trailer = {"finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "searches": searches,
                    "summary": summary, "performance": performance}
         paths = writer.commit(trailer)
+    except OSError as err:
+        written = writer.size() if writer is not None else 0
+        if writer is not None:
+            writer.abort()
+        if err.errno == errno.ENOSPC:
+            raise report.disk_full(params["output_dir"], written) from None
+        raise
     except BaseException:
         if writer is not None:
             writer.abort()

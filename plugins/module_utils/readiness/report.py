@@ -3,9 +3,12 @@
 """Report files of the directory readiness scan: CSV and JSON, streamed, complete or absent.
 
 Rows are written as the scan finds them (memory does not grow with the errors). Both files are
-written under temporary names (.<name>.partial-<pid>) in the output directory, mode 0600 (they hold
-personal data), and renamed to their final names only when the scan has finished; a scan that fails
-removes them, so no file with the final name ever holds a partial scan.
+written under new temporary names (.<name>.<kind>.partial-XXXX, created with O_EXCL|O_NOFOLLOW by
+mkstemp: a planted file or symlink is never opened) in the output directory, mode 0600 whatever the
+umask (they hold personal data; 0600 never widens a umask), and renamed to their final names only when
+the scan has finished; a scan that fails removes them and the previous report of the same name, so
+no file with the final name ever holds a partial scan or another run's results. A full disk is one
+line with the path, what was written and what is free.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import errno
 import os
+import shutil
 import tempfile
 
 from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError
@@ -29,6 +34,10 @@ def check_output_dir(path):
     """Create the directory if needed and prove it is writable (a real file, not os.access: root)."""
     if not path:
         raise LdapError("output_dir: give a directory for the report files.", kind="input")
+    if os.path.islink(path.rstrip(os.sep) or path):
+        raise LdapError("output_dir: %s is a symbolic link." % path,
+                        "Give the real directory (a link can be re-pointed between the check and the write).",
+                        kind="input")
     if os.path.exists(path) and not os.path.isdir(path):
         raise LdapError("output_dir: %s exists and is not a directory." % path,
                         "Give a directory path for the CSV and JSON reports.", kind="input")
@@ -59,15 +68,16 @@ class ReportWriter:
         self.name = name
         self.final = {"csv": os.path.join(directory, name + ".csv"),
                       "json": os.path.join(directory, name + ".json")}
-        self.partial = {kind: os.path.join(directory, ".%s.%s.partial-%d" % (name, kind, os.getpid()))
-                        for kind in self.final}
+        self.partial = {}
         self._files = {}
         try:
-            for kind, path in self.partial.items():
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            for kind in self.final:
+                fd, self.partial[kind] = tempfile.mkstemp(prefix=".%s.%s.partial-" % (name, kind), dir=directory)
                 self._files[kind] = os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 16)
         except OSError as exc:
             self.abort()
+            if exc.errno == errno.ENOSPC:
+                raise disk_full(directory, 0) from None
             raise LdapError("output_dir: cannot create report files in %s: %s." % (directory, exc.strerror or exc),
                             kind="input") from None
         self._csv = csv.writer(self._files["csv"], lineterminator="\r\n")
@@ -109,14 +119,39 @@ class ReportWriter:
             os.replace(self.partial[kind], self.final[kind])
         return dict(self.final)
 
+    def size(self):
+        """Bytes on disk so far in the partial files."""
+        total = 0
+        for path in self.partial.values():
+            with contextlib.suppress(OSError):
+                total += os.stat(path).st_size
+        return total
+
     def abort(self):
+        """This run failed: its partial files and the previous report of the same name go."""
         for handle in self._files.values():
             with contextlib.suppress(OSError):
                 handle.close()
         self._files = {}
-        for path in self.partial.values():
+        for path in list(self.partial.values()) + list(self.final.values()):
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+
+def disk_full(directory, written):
+    """One line: where, how much this report had reached, what is free, what to do."""
+    free = None
+    with contextlib.suppress(OSError):
+        free = shutil.disk_usage(directory).free
+    return LdapError(
+        "output_dir: no space left on the device of %s while writing the readiness report (%s written, %s "
+        "free); no report was kept." % (directory, _mb(written), "unknown" if free is None else _mb(free)),
+        "Free at least %s there (twice what the scan had written when the disk filled), or give an output_dir "
+        "on a larger file system." % _mb(max(2 * written, 1 << 20)), kind="input")
+
+
+def _mb(size):
+    return "%.1f MB" % (size / 1048576.0)
 
 
 def spill_file(directory):

@@ -537,11 +537,21 @@ class Recorder:
 
     def model(self):
         """The report: plain JSON-able data, secrets masked."""
+        # Every list in the same order whatever the forks: rows in play order of their task, then by
+        # host (a stable sort keeps one host's rows of one task in the order the module gave them).
+        position = {}
+        for task in self._all_tasks():
+            position.setdefault(task["name"], len(position))
+
+        def in_order(rows):
+            return sorted(rows, key=lambda r: (position.get(r.get("task"), len(position)), str(r.get("host"))))
+
         phases = []
         for phase in self.phases:
             roles = []
             for role in phase["roles"]:
-                tasks = [{k: v for k, v in task.items() if not k.startswith("_") and k not in ("uuid", "quiet")}
+                tasks = [{k: (dict(sorted(v.items())) if k == "hosts" else v) for k, v in task.items()
+                          if not k.startswith("_") and k not in ("uuid", "quiet")}
                          for task in role["tasks"] if not _quiet(task)]
                 roles.append(dict(role, tasks=tasks))
             phases.append(dict(phase, roles=roles))
@@ -556,15 +566,16 @@ class Recorder:
                         playbooks=list(self.playbooks), result=overall,
                         headline=headline(overall, hosts, self.checks, len(pending)),
                         checks=check_counts(self.checks)),
-            "environment": self.environment,
+            "environment": {"forests": sorted(self.environment["forests"], key=lambda f: f["forest"]),
+                            "hosts": dict(sorted(self.environment["hosts"].items()))},
             # worst first, as on the terminal: every report format lists FAIL, WARN, then PASS rows
-            "checks": ordered_checks(c for c in self.checks if c["kind"] == "precondition"),
-            "verify": ordered_checks(c for c in self.checks if c["kind"] == "verify"),
-            "changes": self.changes,
+            "checks": ordered_checks(in_order(c for c in self.checks if c["kind"] == "precondition")),
+            "verify": ordered_checks(in_order(c for c in self.checks if c["kind"] == "verify")),
+            "changes": in_order(self.changes),
             "attended_steps": self.attended,
             "attended_pending": len(pending),
-            "warnings": self.warnings,
-            "files": self.files,
+            "warnings": in_order(self.warnings),
+            "files": in_order(self.files),
             "hosts": hosts,
             "components": self.component_summary(),
             "phases": phases,

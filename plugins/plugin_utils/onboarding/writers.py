@@ -9,10 +9,13 @@ attended steps and every task per host as test cases, for CI dashboards).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import html
 import json
 import os
 import re
+import shutil
 import tempfile
 import xml.etree.ElementTree as ET
 
@@ -44,33 +47,60 @@ def report_directory(base, run_id):
     return path
 
 
+class ReportWriteError(OSError):
+    """The report set could not be written; str() is one line with the folder, the cause and the remedy."""
+
+    def __str__(self):
+        return str(self.strerror)
+
+
 def write_reports(model, directory, formats=FORMATS):
     """Write the requested formats into ``directory``; returns {format: path}. Files of the run that
     lie inside ``directory`` (model["files"]) get ``href``, their path relative to it: the reports
-    link them so, and never link outside their folder."""
+    link them so, and never link outside their folder.
+
+    All formats are rendered first, written to new temporary files (mkstemp: O_EXCL|O_NOFOLLOW,
+    mode 0600 whatever the umask: the reports name DCs, users and accounts) and renamed into place as
+    a set at the end. On any failure no report file of this run remains (temporary or renamed), and a
+    report folder left empty is removed: a run has its four files or none."""
     writers = {"md": to_markdown, "html": to_html, "json": to_json, "junit": to_junit}
     model = dict(model, files=[_with_href(f, directory) for f in model.get("files") or []])
-    written = {}
-    for fmt in formats:
-        if fmt not in writers:
-            continue
-        path = os.path.join(directory, FILE_NAMES[fmt])
-        _atomic_write(path, writers[fmt](model))
-        written[fmt] = path
-    return written
-
-
-def _atomic_write(path, text):
-    handle, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
+    texts = {fmt: writers[fmt](model).encode("utf-8") for fmt in formats if fmt in writers}
+    temps, placed = {}, []
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        for fmt, data in texts.items():
+            handle, temps[fmt] = tempfile.mkstemp(dir=directory, prefix=".tmp-%s-" % FILE_NAMES[fmt])
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+        for fmt in texts:
+            final = os.path.join(directory, FILE_NAMES[fmt])
+            os.replace(temps[fmt], final)
+            del temps[fmt]
+            placed.append(final)
+    except OSError as err:
+        for path in list(temps.values()) + placed:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)  # only when empty: the run's other files (readiness CSV) stay
+        raise _write_error(directory, err, sum(len(d) for d in texts.values())) from None
+    return {fmt: os.path.join(directory, FILE_NAMES[fmt]) for fmt in texts}
+
+
+def _write_error(directory, err, needed):
+    if err.errno == errno.ENOSPC:
+        free = None
+        with contextlib.suppress(OSError):
+            free = shutil.disk_usage(directory).free
+        return ReportWriteError(err.errno, "no space left on the device of %s: the reports need %d KB, %s free; "
+                                "no report file of this run was kept. Free that space or set the report "
+                                "directory on a larger file system." % (
+                                    directory, (needed + 1023) // 1024,
+                                    "unknown" if free is None else "%d KB" % (free // 1024)))
+    return ReportWriteError(err.errno, "%s: %s; no report file of this run was kept." % (
+        directory, " ".join(str(err.strerror or err).split())))
 
 
 def _with_href(entry, directory):

@@ -54,3 +54,17 @@ def test_a_good_run_returns_the_runner_result():
     result = _action(lambda params, check_mode: {"changed": False, "server": params["server"]},
                      {"server": "dc1"}).run(task_vars={})
     assert result["server"] == "dc1" and not result.get("failed")
+
+
+def test_the_cleartext_warning_stays_when_the_bind_then_fails():
+    args = {"server": "dc1", "password": SECRET, "transport": "ldap", "auth": "simple", "allow_cleartext": True}
+
+    class Action(ControllerModuleAction):
+        ARGUMENT_SPEC = dict(SPEC, transport={"type": "str"}, auth={"type": "str"}, allow_cleartext={"type": "bool"})
+        RUNNER = staticmethod(_raise(LdapError("dc1:389: invalid credentials (52e).", "Check the password.")))
+
+    task = mock.MagicMock(action="ems.enable.example", args=args, async_val=0, check_mode=False, environment=None)
+    result = Action(task, mock.MagicMock(), mock.MagicMock(), loader=None, templar=None,
+                    shared_loader_obj=None).run(task_vars={})
+    assert result["failed"] and result["msg"].startswith("dc1:389: invalid credentials")
+    assert result["warnings"] == ["allow_cleartext=true: the password crosses the network in cleartext."]

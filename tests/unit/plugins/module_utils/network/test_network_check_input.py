@@ -132,7 +132,7 @@ def test_tls_check_refuses_a_ca_file_without_pem(tmp_path):
     der.write_bytes(b"\x30\x82\x01\x0a")
     message = first_error(tls_endpoint.TLS_ENDPOINT_SPEC, tls_endpoint.validate_params,
                           dict(TLS_OK, ca_file=str(der)))
-    assert "holds no PEM certificate" in message
+    assert "is not a PEM CA file" in message
 
 
 @pytest.mark.parametrize("name,pattern,match", [

@@ -327,3 +327,20 @@ def test_report_rows_keep_only_what_did_not_pass():
     assert network_report.network_report_rows(conn, "connectivity", "sync1")[0]["host"] == "sync1"
     with pytest.raises(Exception, match="kind must be"):
         network_report.network_report_rows(conn, "other")
+
+
+def test_every_inbound_rule_left_open_to_any_address_is_named():
+    rules = nt.firewall_rules(["domain_controller"])
+    lines = nt.open_inbound_rules(rules, ["domain_controller"])
+    assert len(lines) == len(rules) > 0
+    high = [line for line in lines if "49152-65535" in line]
+    assert high and all("ANY remote address" in line and "network_peer_addresses." in line for line in lines)
+    # peers given for every component that reaches the DCs: nothing left open, nothing said
+    peers = {flow["from"]: ["10.0.0.0/24"] for flow in nt.flows(["domain_controller"], (), "in")}
+    narrowed = nt.firewall_rules(["domain_controller"], peer_addresses=peers)
+    assert nt.open_inbound_rules(narrowed, ["domain_controller"]) == []
+    # one peer of AD FS narrowed (the WAP): its rules are no longer named, the others' still are
+    partly = nt.firewall_rules(["adfs"], peer_addresses={"wap": ["10.0.2.10"]})
+    left = nt.open_inbound_rules(partly, ["adfs"])
+    assert left and all("network_peer_addresses.wap " not in line for line in left)
+    assert len(left) < len(nt.open_inbound_rules(nt.firewall_rules(["adfs"]), ["adfs"]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import stat
@@ -24,7 +25,7 @@ def test_rows_are_hidden_until_commit_then_both_files_are_complete(tmp_path):
                     action="complete"))
     writer.flush()
     names = sorted(os.listdir(tmp_path))
-    assert names == [".scan.csv.partial-%d" % os.getpid(), ".scan.json.partial-%d" % os.getpid()]
+    assert [n.rsplit("-", 1)[0] for n in names] == [".scan.csv.partial", ".scan.json.partial"]
     paths = writer.commit({"summary": {"errors": 2}})
     assert sorted(os.listdir(tmp_path)) == ["scan.csv", "scan.json"]
     data = json.loads((tmp_path / "scan.json").read_text(encoding="utf-8"))
@@ -46,13 +47,91 @@ def test_empty_report_is_valid_json(tmp_path):
     assert json.loads((tmp_path / "empty.json").read_text())["rows"] == []
 
 
-def test_abort_leaves_nothing(tmp_path):
+def test_abort_leaves_nothing_not_even_an_earlier_report_of_that_name(tmp_path):
     (tmp_path / "scan.json").write_text("an earlier, complete report\n")
+    (tmp_path / "scan.csv").write_text("an earlier, complete report\n")
+    (tmp_path / "other.json").write_text("another report\n")
     writer = report.ReportWriter(str(tmp_path), "scan", {})
     writer.row(ROW)
     writer.abort()
-    assert os.listdir(tmp_path) == ["scan.json"]
-    assert (tmp_path / "scan.json").read_text() == "an earlier, complete report\n"
+    assert os.listdir(tmp_path) == ["other.json"]  # no result of another run stays under this run's name
+
+
+def test_a_planted_symlink_is_never_written_through(tmp_path):
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scan.json").symlink_to(victim)
+    (out / "scan.csv").symlink_to(victim)
+    for pid in range(os.getpid() - 2, os.getpid() + 3):  # the old predictable partial names
+        for kind in ("csv", "json"):
+            (out / (".scan.%s.partial-%d" % (kind, pid))).symlink_to(victim)
+    writer = report.ReportWriter(str(out), "scan", {"forest": "x"})
+    writer.row(ROW)
+    paths = writer.commit({"summary": {}})
+    assert victim.read_text() == "precious\n"
+    for path in paths.values():
+        assert not os.path.islink(path) and stat.S_ISREG(os.lstat(path).st_mode)
+
+
+@pytest.mark.parametrize("umask", [0o077, 0o022, 0o002])
+def test_report_modes_never_widen_the_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        writer = report.ReportWriter(str(tmp_path), "scan", {})
+        paths = writer.commit({"summary": {}})
+    finally:
+        os.umask(old)
+    for path in paths.values():
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        assert mode == 0o600 and not mode & umask  # personal data: owner only, whatever the umask
+
+
+class _Plan:
+    forest = "corp.example.com"
+    global_catalog = False
+    tasks = []
+    attributes = ["mail"]
+    missing_attributes = []
+    warnings = []
+
+    def close(self):
+        pass
+
+
+def _scan_with(monkeypatch, fault=None):
+    monkeypatch.setattr(readiness.scan, "plan", lambda params: _Plan())
+
+    def fake_run(the_plan, engine, params, progress=None, new_spill=None):
+        spill = new_spill()
+        spill.append({"mail": "a@example.com"})
+        if fault is not None:
+            raise fault
+
+    monkeypatch.setattr(readiness.scan, "run", fake_run)
+
+
+def test_disk_full_is_one_line_with_the_path_and_the_space_and_leaves_nothing(tmp_path, monkeypatch):
+    _scan_with(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
+    out = tmp_path / "out"
+    with pytest.raises(lc.LdapError) as err:
+        readiness.run_directory_readiness(params(tmp_path, report_name="scan"))
+    message = str(err.value)
+    assert message.startswith("output_dir: no space left on the device of %s " % out), message
+    assert "MB free" in message and "Free at least" in message and "\n" not in message
+    assert os.listdir(out) == []
+
+
+def test_a_failed_scan_after_a_good_one_leaves_no_report_of_that_name(tmp_path, monkeypatch):
+    _scan_with(monkeypatch)
+    result = readiness.run_directory_readiness(params(tmp_path, report_name="scan"))
+    out = tmp_path / "out"
+    assert sorted(os.listdir(out)) == ["scan.csv", "scan.json"] and not result.get("failed")
+    _scan_with(monkeypatch, lc.LdapError("The scan of DC=corp failed after 4 objects.", kind="scan"))
+    with pytest.raises(lc.LdapError):
+        readiness.run_directory_readiness(params(tmp_path, report_name="scan"))
+    assert os.listdir(out) == []  # the good run's report is not presented as this run's
 
 
 def test_output_dir_is_created_and_checked(tmp_path):
@@ -84,6 +163,9 @@ def params(tmp_path, **changes):
 @pytest.mark.parametrize("changes,message", [
     ({"page_size": 0}, "page_size: must be 1 or more"),
     ({"page_timeout": 0}, "page_timeout: must be a positive number of seconds."),
+    ({"page_size": 2 ** 40}, "page_size: must be 1 or more and at most 100000, not 1099511627776"),
+    ({"page_timeout": 86400}, "page_timeout: must be a positive number of seconds. 86400 is outside 1 to 3600."),
+    ({"filter": "(cn=a)(cn=b)"}, "filter: (cn=a)(cn=b) is not a valid LDAP filter"),
     ({"parallel": 0}, "parallel: 0 is out of range: give 1 (one search per domain, as IdFix) to 16."),
     ({"parallel": 17}, "parallel: 17 is out of range"),
     ({"filter": " "}, "filter: must not be empty"),
