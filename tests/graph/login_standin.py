@@ -278,3 +278,17 @@ def user_resource(stand, path, query, grant, context):
     answer = {k: v for k, v in user.items() if not select or k in select}
     answer["@odata.context"] = context + "users(%s)" % (",".join(select) if select else "") + "/$entity"
     return 200, answer
+
+
+def apply_sso_state(stand, state):
+    """The SSO scenario of a stand-in process: domains verified and federated with this farm (a federation
+    configuration naming its MEX), the farm's users (upn, password, immutable_id) and the tenant's users."""
+    for name in state.get("federated_domains", []):
+        domain = next(d for d in stand.tenant["domains"] if d["id"] == name)
+        domain.update(isVerified=True, authenticationType="Federated")
+        stand.federations[name] = [{"id": str(uuid.uuid4()), "issuerUri": stand.adfs["issuer"],
+                                    "metadataExchangeUri": stand.url + TRUST + "/mex",
+                                    "activeSignInUri": stand.url + TRUST + "/2005/usernamemixed"}]
+    for user in state.get("adfs_users", []):
+        stand.adfs["users"][user["upn"].lower()] = dict(user)
+    stand.tenant["users"] = [dict(u) for u in state.get("tenant_users", [])]

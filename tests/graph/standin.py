@@ -537,9 +537,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Graph stand-in (see the module docstring)")
     parser.add_argument("--dir", required=True, type=Path)
     parser.add_argument("--scenario", default="lab", choices=["lab"])
+    parser.add_argument("--sso", type=Path, help="JSON: federated_domains, adfs_users, tenant_users (the SSO test)")
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
     stand = StandIn(args.dir)
+    if args.sso:
+        login_standin.apply_sso_state(stand, json.loads(args.sso.read_text()))
     cert_path, cert, _key = make_app_certificate(args.dir, "assess")
     client_id = "3f2a9c1e-7b6d-4e5f-8a9b-0c1d2e3f4a5b"
     stand.register_app(client_id, cert)
