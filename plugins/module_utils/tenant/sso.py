@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import os
 import re
 import uuid
 import warnings
@@ -148,7 +149,6 @@ def validate(params):
     if params.get("mex_url"):
         check_https("mex_url", params["mex_url"])
     if params.get("adfs_ca_file"):
-        import os
         if not os.path.isfile(params["adfs_ca_file"]):
             raise credentials.input_error("adfs_ca_file", "%s does not exist or is not a file" % params["adfs_ca_file"],
                                           "give the PEM bundle of the CA of the AD FS/WAP certificate.")
@@ -192,10 +192,6 @@ def _xml(text, what):
         raise _fail("protocol", "%s is not XML (%s)." % (what, err), "check the endpoint (a proxy page?).") from None
 
 
-def _network(err, url):
-    return gc.network_error(err, url)
-
-
 def home_realm(session, authority, upn):
     """The userrealm answer for the UPN (api-version 1.0)."""
     url = "%s/common/userrealm/%s" % (authority, quote(upn))
@@ -203,7 +199,7 @@ def home_realm(session, authority, upn):
         response = session.get(url, params={"api-version": "1.0"}, headers={"Accept": "application/json"})
         realm = response.json()
     except requests.exceptions.RequestException as err:
-        raise _network(err, url) from None
+        raise gc.network_error(err, url) from None
     except ValueError:
         raise _fail("protocol", "Home realm discovery (%s) did not answer JSON (HTTP %d)."
                     % (urlsplit(url).hostname, response.status_code), "check authority_url and cloud.") from None
@@ -345,7 +341,7 @@ def wstrust_sign_in(session, adfs_session, settings, upn, password, realm, mex_u
     try:
         mex = adfs_session.get(mex_url)
     except requests.exceptions.RequestException as err:
-        raise _network(err, mex_url) from None
+        raise gc.network_error(err, mex_url) from None
     if mex.status_code >= 400:
         raise _fail("adfs_endpoint", "AD FS MEX %s answered HTTP %d." % (mex_url, mex.status_code),
                     "check that the MEX endpoint is enabled and published through WAP (Set-AdfsEndpoint -Proxy $true).")
@@ -356,7 +352,7 @@ def wstrust_sign_in(session, adfs_session, settings, upn, password, realm, mex_u
                                    headers={"Content-Type": "application/soap+xml; charset=utf-8",
                                             "SOAPAction": endpoint["action"]})
     except requests.exceptions.RequestException as err:
-        raise _network(err, endpoint["address"]) from None
+        raise gc.network_error(err, endpoint["address"]) from None
     # AD FS answers a wrong password with a SOAP fault and HTTP 500 (msal/wstrust_request.py notes it too)
     assertion, token_type = parse_rstr(answer.text, host)
     url = "%s/%s/oauth2/v2.0/token" % (settings["authority"], settings["tenant"])
@@ -366,7 +362,7 @@ def wstrust_sign_in(session, adfs_session, settings, upn, password, realm, mex_u
     try:
         result = session.post(url, data=form, headers={"Accept": "application/json"}).json()
     except requests.exceptions.RequestException as err:
-        raise _network(err, url) from None
+        raise gc.network_error(err, url) from None
     except ValueError:
         raise _fail("protocol", "The token endpoint did not answer JSON.", "check authority_url and cloud.") from None
     return result, endpoint
@@ -382,7 +378,7 @@ def msal_sign_in(session, settings, upn, password):
             warnings.simplefilter("ignore", DeprecationWarning)
             return app.acquire_token_by_username_password(upn, password, scopes=["%s/User.Read" % settings["graph"]])
     except requests.exceptions.RequestException as err:
-        raise _network(err, settings["authority"]) from None
+        raise gc.network_error(err, settings["authority"]) from None
     except (ValueError, RuntimeError) as err:
         raise _fail("sign_in", "SSO test: MSAL's username/password flow failed: %s" % redact(err)[:200],
                     "check client_id and tenant_id, or use method=wstrust.") from None
