@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 from test_onboarding_output import all_text, run_playbook  # noqa: E402
+import standin_process  # noqa: E402
 
 BASE = "DC=corp,DC=emslab,DC=test"
 ADMIN = ["-x", "-D", "administrator@CORP.EMSLAB.TEST", "-w", "EmsLab-Passw0rd"]
@@ -66,32 +64,15 @@ def standin(lab, lab_users, tmp_path_factory):
                  {"id": "1b1c2d3e-4f50-6172-8394-a5b6c7d8e9f1", "userPrincipalName": lab_users["mismatch"][0],
                   "onPremisesImmutableId": OTHER_ID, "onPremisesSyncEnabled": True}]}
     (work / "sso.json").write_text(json.dumps(state))
-    proc = subprocess.Popen(["ip", "netns", "exec", lab.ctl_netns, str(ROOT / ".venv" / "bin" / "python"),
-                             str(ROOT / "tests" / "graph" / "standin.py"), "--dir", str(work), "--sso",
-                             str(work / "sso.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    ready = work / "ready.json"
-    for _attempt in range(100):
-        if ready.exists() or proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    assert ready.exists(), proc.communicate(timeout=5)
-    yield {"info": json.loads(ready.read_text()), "dir": work}
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
+    yield from standin_process.serve(lab, work, "--sso", str(work / "sso.json"))
     log = json.loads((work / "log.json").read_text())
     assert log["violations"] == [], log["violations"]
 
 
 def verify_sso(lab, standin, tmp, user):
     info = standin["info"]
-    inv = tmp / "inv"
-    (inv / "group_vars").mkdir(parents=True)
-    (inv / "hosts.yml").write_text("all:\n  children:\n    ad_forests: {}\n")
-    (inv / "group_vars" / "ad_forests.yml").write_text(json.dumps({
-        "ems_tenant_id": info["tenant_id"], "ems_tenant_client_id": info["client_id"],
-        "ems_tenant_certificate_path": info["certificate_path"], "ems_tenant_authority_url": info["url"],
-        "ems_tenant_graph_url": info["url"], "ems_tenant_ca_file": info["ca_file"],
-        "ems_sso_test_user": user, "ems_sso_test_password": PASSWORD, "ems_sso_test_adfs_ca_file": info["ca_file"]}))
+    inv = standin_process.tenant_inventory(tmp, info, ems_sso_test_user=user, ems_sso_test_password=PASSWORD,
+                                           ems_sso_test_adfs_ca_file=info["ca_file"])
     reports = tmp / "reports"
     proc = run_playbook(["-i", str(ROOT / "inventories" / "lab"), "-i", str(inv), str(ROOT / "playbooks" / "verify.yml"),
                          "--limit", "corp.emslab.test", "--tags", "sso"],
