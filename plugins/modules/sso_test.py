@@ -161,21 +161,14 @@ entra:
 """
 
 try:
+    from ansible_collections.ems.enable.plugins.module_utils.ad.modules import module_main
     from ansible_collections.ems.enable.plugins.module_utils.tenant import sso
 except ImportError:  # pragma: no cover
-    sso = None
+    module_main = sso = None
 
 
 def main():
-    from ansible.module_utils.basic import AnsibleModule
-
-    module = AnsibleModule(argument_spec=sso.SSO_TEST_SPEC, supports_check_mode=True, **sso.SSO_TEST_KWARGS)
-    result = sso.run_sso_test(module.params, module.check_mode)
-    for warning in result.pop("warnings", []):
-        module.warn(warning)
-    if result.get("failed"):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    module_main(sso.SSO_TEST_SPEC, sso.SSO_TEST_KWARGS, sso.run_sso_test)
 
 
 if __name__ == "__main__":
