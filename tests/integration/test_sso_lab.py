@@ -35,9 +35,9 @@ def ldap_env(lab):
 @pytest.fixture(scope="module")
 def lab_users(lab):
     """The two test users in the lab's corp forest: {key: (upn, objectGUID as base64)}; removed afterwards."""
-    dns = {key: "CN=%s,CN=Users,%s" % (upn.split("@")[0], BASE) for key, upn in USERS.items()}
+    dns = {key: "CN=%s,CN=Users,%s" % (upn.partition("@")[0], BASE) for key, upn in USERS.items()}
     ldif = "".join("dn: %s\nobjectClass: user\nsAMAccountName: %s\nuserPrincipalName: %s\n\n"
-                   % (dns[key], upn.split("@")[0].replace(".", "")[:20], upn) for key, upn in USERS.items())
+                   % (dns[key], upn.partition("@")[0].replace(".", "")[:20], upn) for key, upn in USERS.items())
     lab.run(["ldapadd", "-H", "ldaps://dc1.corp.emslab.test", *ADMIN], input=ldif, env=ldap_env(lab), check=True,
             timeout=60)
     try:
