@@ -43,6 +43,7 @@ RULES = {
         "subscribedSkus": {"collection": ["GET"], "entity": ["GET"]},
         "directory/onPremisesSynchronization": {"collection": ["GET"], "entity": ["GET", "PATCH"]},
         "directory": {"entity": []},
+        "users": {"collection": ["GET"], "entity": ["GET"]},  # G user-get (sso_test)
     },
     # Properties a create request must carry (G domain-post-federationconfiguration, "Request body":
     # required properties).

@@ -18,7 +18,6 @@ import uuid
 
 #: Path regex -> application permission the stand-in demands (TENANT.md section 1, G api pages).
 NEEDS = [
-    (r"^/v1\.0/users", "User.Read.All"),
     (r"^/v1\.0/groups/[^/]+/assignLicense", "LicenseAssignment.ReadWrite.All"),
     (r"^/v1\.0/groups", "Group.ReadWrite.All"),
     (r"^/v1\.0/deviceManagement/(managedDevices|detectedApps)", "DeviceManagementManagedDevices.Read.All"),
@@ -28,7 +27,9 @@ NEEDS = [
     (r"^/v1\.0/roleManagement", "RoleManagement.ReadWrite.Directory"),
     (r"^/v1\.0/organization/[^/]+/setMobileDeviceManagementAuthority", "DeviceManagementServiceConfig.ReadWrite.All"),
 ]
-ROLES = {perm for _path, perm in NEEDS}
+# /users/{id} is checked where it is served (login_standin.user_resource: the user's own token, or
+# User.Read.All), which the Intune app needs to find users by UPN
+ROLES = {perm for _path, perm in NEEDS} | {"User.Read.All"}
 WRITES = ("POST", "PATCH", "DELETE")
 
 
@@ -45,7 +46,9 @@ def seed_users():
 class IntuneState:
     def __init__(self, tenant):
         self.tenant = tenant
-        self.users = seed_users()
+        # the tenant's one user list (GET /users/{id} is served by login_standin.user_resource)
+        self.users = tenant.setdefault("users", [])
+        self.users.extend(seed_users())
         self.groups = {}
         self.compliance = {}
         self.ca = {}
@@ -85,13 +88,6 @@ class IntuneState:
         """(status, answer) for a path this part serves, or None."""
         if method in WRITES:
             self.writes.append((method, path))
-        m = re.match(r"^/v1\.0/users/([^/]+)$", path)
-        if m and method == "GET":
-            key = m.group(1).lower()
-            user = next((u for u in self.users if key in (u["id"], u["userPrincipalName"].lower())), None)
-            if user is None:
-                return 404, {"code": "Request_ResourceNotFound", "message": "Resource '%s' does not exist." % key}
-            return 200, dict(user)
         if path == "/v1.0/groups":
             if method == "POST":
                 gid = str(uuid.uuid4())

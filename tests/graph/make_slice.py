@@ -37,6 +37,10 @@ NAVIGATION = {
 }
 #: Entity sets and singletons (the first segment of a path).
 CONTAINER = {"entity_sets": ["domains", "organization", "subscribedSkus"], "singletons": ["directory"]}
+# --- sso_test (issue 15 item 4): GET /users/{upn}?$select=id,userPrincipalName,onPremisesImmutableId,...
+ROOTS.append("user")
+CONTAINER["entity_sets"].append("users")
+# --- end sso_test
 
 
 # --- Intune desired state (issue 16): types, navigation, entity sets and bound actions ------------

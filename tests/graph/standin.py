@@ -45,8 +45,10 @@ import ipaddress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from csdl import Contract  # noqa: E402
+import login_standin  # noqa: E402
 
-APP_ROLES_ALL = {"Organization.Read.All", "Directory.Read.All", "Domain-InternalFederation.ReadWrite.All"}
+APP_ROLES_ALL = {"Organization.Read.All", "Directory.Read.All", "Domain-InternalFederation.ReadWrite.All",
+                 "User.Read.All"}
 #: Graph path (first segments) -> the permission the stand-in demands (../shared/TENANT.md section 1).
 NEEDS = [(r"^/v1\.0/directory/onPremisesSynchronization", "OnPremDirectorySynchronization.Read.All"),
          (r"^/v1\.0/domains/[^/]+/federationConfiguration", "Domain-InternalFederation.ReadWrite.All"),
@@ -149,6 +151,8 @@ class StandIn:
         self.clock_skew_rejects = False
         self.federations = {}  # domain -> [internalDomainFederation] (G domain-post-federationconfiguration)
         self.intune = IntuneState(self.tenant)  # issue 16
+        self.adfs = login_standin.adfs_state("http://fs.corp.emslab.test/adfs/services/trust")  # the farm
+        self.mfa_users = set()  # UPNs (lower case) that Conditional Access sends to MFA
         self.lock = threading.Lock()
         self.ca_file, cert_file, key_file = make_tls(self.workdir)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -276,6 +280,8 @@ def _handler(stand):  # noqa: C901 - one request router
                 return self._token(form, "%s%s" % (stand.url, path))
             if path.startswith("/v1.0"):
                 return self._graph(raw)
+            if login_standin.route(self, stand, raw):
+                return None
             return self._graph_error(404, "NotFound", "no such endpoint on the stand-in")
 
         # --- sign-in ------------------------------------------------------------------
@@ -305,6 +311,8 @@ def _handler(stand):  # noqa: C901 - one request router
                 return self._aad_error(400, "invalid_grant", 65001, "The user or administrator has not consented "
                                        "to use the application with ID '%s'." % client_id)
             grant = form.get("grant_type")
+            if grant in login_standin.GRANTS:
+                return login_standin.saml_grant(self, stand, form)
             if grant == "client_credentials":
                 if form.get("scope") != stand.url + "/.default":
                     return self._aad_error(400, "invalid_scope", 1002012, "The provided value for scope is not valid.")
@@ -437,6 +445,8 @@ def _handler(stand):  # noqa: C901 - one request router
                 if not match.group(2):
                     return 200, dict(domain, isAdminManaged=True, isRoot=True)
                 return self._page(dns_records(domain, match.group(2)), query, context + match.group(2), path)
+            if path.startswith("/v1.0/users/"):
+                return login_standin.user_resource(stand, path, query, grant, context)
             if path == "/v1.0/subscribedSkus":
                 items = [{"id": "%s_%s" % (t["id"], s["skuId"]), "skuId": s["skuId"], "skuPartNumber": s["skuPartNumber"],
                           "appliesTo": "User", "capabilityStatus": "Enabled", "consumedUnits": s["consumed"],
@@ -537,9 +547,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="Graph stand-in (see the module docstring)")
     parser.add_argument("--dir", required=True, type=Path)
     parser.add_argument("--scenario", default="lab", choices=["lab"])
+    parser.add_argument("--sso", type=Path, help="JSON: federated_domains, adfs_users, tenant_users (the SSO test)")
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
     stand = StandIn(args.dir)
+    if args.sso:
+        login_standin.apply_sso_state(stand, json.loads(args.sso.read_text()))
     cert_path, cert, _key = make_app_certificate(args.dir, "assess")
     client_id = "3f2a9c1e-7b6d-4e5f-8a9b-0c1d2e3f4a5b"
     stand.register_app(client_id, cert)

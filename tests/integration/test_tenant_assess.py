@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,38 +21,19 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 from test_onboarding_output import report_dirs, run_playbook, all_text  # noqa: E402
+import standin_process  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def standin(lab, tmp_path_factory):
-    work = tmp_path_factory.mktemp("standin")
-    proc = subprocess.Popen(["ip", "netns", "exec", lab.ctl_netns, str(ROOT / ".venv" / "bin" / "python"),
-                             str(ROOT / "tests" / "graph" / "standin.py"), "--dir", str(work)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    ready = work / "ready.json"
-    for _attempt in range(100):
-        if ready.exists() or proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    assert ready.exists(), proc.communicate(timeout=5)
-    info = json.loads(ready.read_text())
-    yield {"info": info}
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
+    yield from standin_process.serve(lab, tmp_path_factory.mktemp("standin"))
 
 
 @pytest.fixture(scope="module")
 def tenant_assess(lab, standin, tmp_path_factory):
     info = standin["info"]
     tmp = tmp_path_factory.mktemp("tenant-assess")
-    inv = tmp / "inv"
-    (inv / "group_vars").mkdir(parents=True)
-    (inv / "hosts.yml").write_text("all:\n  children:\n    ad_forests: {}\n")
-    (inv / "group_vars" / "ad_forests.yml").write_text(json.dumps({
-        "ems_tenant_id": info["tenant_id"], "ems_tenant_client_id": info["client_id"],
-        "ems_tenant_certificate_path": info["certificate_path"], "ems_tenant_authority_url": info["url"],
-        "ems_tenant_graph_url": info["url"], "ems_tenant_ca_file": info["ca_file"],
-        "ems_tenant_password_hash_sync": True}))
+    inv = standin_process.tenant_inventory(tmp, info, ems_tenant_password_hash_sync=True)
     reports = tmp / "reports"
     proc = run_playbook(["-i", str(ROOT / "inventories" / "lab"), "-i", str(inv), str(ROOT / "playbooks" / "assess.yml"),
                          "--limit", "corp.emslab.test", "--skip-tags", "directory_readiness"],

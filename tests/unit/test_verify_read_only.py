@@ -25,7 +25,7 @@ READ_ONLY = {
     "microsoft.ad.object_info",
     "ems.enable.adfs_endpoint_info", "ems.enable.aad_connect_info", "ems.enable.sync_permissions_info",
     "ems.enable.tls_endpoint_check", "ems.enable.dns_check", "ems.enable.ad_preflight", "ems.enable.adfs_certificate_info",
-    "ems.enable.connector_preflight", "ems.enable.ad_forest_info",
+    "ems.enable.connector_preflight", "ems.enable.ad_forest_info", "ems.enable.sso_test",
 }
 KEYWORDS = {"name", "when", "register", "tags", "vars", "loop", "loop_control", "until", "retries", "delay",
             "delegate_to", "run_once", "changed_when", "failed_when", "no_log", "become", "become_user",

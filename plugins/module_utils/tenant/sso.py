@@ -1,0 +1,469 @@
+# Copyright (c) ems.enable contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ems.enable.sso_test: a test user signs in through AD FS to Entra ID; Entra's UPN and ImmutableID are
+compared with AD's (read over LDAP).
+
+Steps (../shared/TENANT.md section 4; MSAL Python msal/application.py, mex.py, wstrust_request.py and
+wstrust_response.py are the reference for the sequence, not copied):
+1. AD over LDAP: the user by userPrincipalName, its ImmutableID by the source-anchor rule (anchor.py).
+2. Home realm discovery: GET <authority>/common/userrealm/<upn>?api-version=1.0 -> account_type
+   (Federated | Managed | Unknown), federation_metadata_url (the farm's MEX), federation_active_auth_url,
+   cloud_audience_urn (msal/authority.py user_realm_discovery).
+3. method=wstrust (default): GET the MEX document, choose the WS-Trust 1.3 (else 2005) username/password
+   endpoint (a binding over https whose policy has a UsernameToken over transport security); POST a
+   RequestSecurityToken with a UsernameToken for AppliesTo urn:federation:MicrosoftOnline, KeyType Bearer
+   (OASIS WS-Trust 1.3 sections 3.1, 4.1); the RequestSecurityTokenResponse holds a SAML 1.1 or 2.0
+   assertion, a fault (wst:FailedAuthentication, WS-Trust 1.3 section 11) is a refused sign-in.
+   Then the SAML bearer grant at <authority>/<tenant>/oauth2/v2.0/token (grant_type
+   urn:ietf:params:oauth:grant-type:saml1_1-bearer or saml2-bearer, assertion = base64 of the assertion).
+   method=msal: MSAL's acquire_token_by_username_password does the same steps; deprecated for public
+   clients (MSAL PR #855) and never works under MFA - a fallback, with a warning.
+4. Graph: GET /users/<upn>?$select=userPrincipalName,onPremisesImmutableId,onPremisesSyncEnabled with the
+   user's own token (delegated User.Read). When Entra ID refuses the assertion because no user holds its
+   ImmutableID (AADSTS51004), the app's Graph client (when certificate_path is given; User.Read.All)
+   reads the same, to name both values.
+Every fault is one line; the password, the assertion and the tokens are never in a result (errors.redact).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import os
+import re
+import uuid
+import warnings
+import xml.etree.ElementTree as ET  # nosec - documents parsed without DTDs or entities (refused first)
+
+try:
+    from urllib.parse import quote, urlsplit
+except ImportError:  # pragma: no cover
+    from urllib import quote  # type: ignore
+    from urlparse import urlsplit  # type: ignore
+
+try:
+    import msal
+    import requests
+except ImportError:  # pragma: no cover - reported by gc.check_requirements()
+    pass
+
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.graph import client as gc, credentials
+from ansible_collections.ems.enable.plugins.module_utils.graph.errors import AADSTS, GraphError, aadsts_codes, redact
+from ansible_collections.ems.enable.plugins.module_utils.tenant import anchor
+
+SSO_TEST_SPEC = dict(
+    gc.GRAPH_ARGUMENT_SPEC,
+    user_principal_name=dict(type="str", required=True),
+    user_password=dict(type="str", required=True, no_log=True),
+    method=dict(type="str", default="wstrust", choices=["wstrust", "msal"]),
+    mex_url=dict(type="str"),
+    adfs_ca_file=dict(type="path"),
+    search_base=dict(type="str"),
+    ldap=dict(type="dict", required=True, options=lc.LDAP_ARGUMENT_SPEC),
+)
+SSO_TEST_KWARGS = {}
+
+SELECT = "id,userPrincipalName,onPremisesImmutableId,onPremisesSyncEnabled"  # id: the contract keeps it in every answer
+AUDIENCE = "urn:federation:MicrosoftOnline"  # the Entra ID relying party trust (roles/adfs/vars/entra_trust.yml)
+MSAL_WARNING = ("method=msal uses MSAL's username/password flow: MSAL warns that it is deprecated for public "
+                "clients, and it fails for users under MFA or Conditional Access - use it in a lab only.")
+NS = {
+    "s": "http://www.w3.org/2003/05/soap-envelope",
+    "wsa": "http://www.w3.org/2005/08/addressing",
+    "wsu": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd",
+    "wsse": "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd",
+    "wsp": "http://schemas.xmlsoap.org/ws/2004/09/policy",
+    "wst": "http://docs.oasis-open.org/ws-sx/ws-trust/200512",
+    "wst2005": "http://schemas.xmlsoap.org/ws/2005/02/trust",
+    "sp": "http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702",
+    "sp2005": "http://schemas.xmlsoap.org/ws/2005/07/securitypolicy",
+    "wsdl": "http://schemas.xmlsoap.org/wsdl/",
+    "soap12": "http://schemas.xmlsoap.org/wsdl/soap12/",
+}
+#: soapAction of Issue per WS-Trust version, preferred first (WS-Trust 1.3 section 4.1; the 2005 draft).
+ACTIONS = {"13": NS["wst"] + "/RST/Issue", "2005": NS["wst2005"] + "/RST/Issue"}
+SAML_GRANTS = {"urn:oasis:names:tc:SAML:1.0:assertion": "urn:ietf:params:oauth:grant-type:saml1_1-bearer",
+               "urn:oasis:names:tc:SAML:2.0:assertion": "urn:ietf:params:oauth:grant-type:saml2-bearer"}
+#: AADSTS codes of a user's sign-in (entra-docs identity-platform/reference-error-codes.md) -> (kind, line).
+USER_AADSTS = {
+    50126: ("wrong_password", "the user name or password is wrong"),
+    50034: ("user_not_found", "the user does not exist in the tenant"),
+    51004: ("immutable_id", "no user of the tenant holds the ImmutableID that AD FS issued"),
+    50076: ("mfa_required", "multi-factor authentication is required for this user"),
+    50079: ("mfa_required", "the user must register for multi-factor authentication"),
+    50074: ("mfa_required", "strong authentication (MFA) is required"),
+    50158: ("mfa_required", "an external security challenge (MFA) is required"),
+    50053: ("locked", "the account is locked"),
+    50057: ("disabled", "the account is disabled"),
+    50055: ("password_expired", "the password has expired"),
+}
+REMEDIES = {
+    "wrong_password": "check the test user's password in the vault (ems_sso_test_password).",
+    "user_not_found": "check that Entra Connect synchronizes the user (its OU is in scope) and run a sync cycle.",
+    "immutable_id": "the user in Entra ID is not matched to this AD user: check the source anchor of Entra "
+                    "Connect and the ImmutableID claim rules (roles/adfs/vars/entra_trust.yml).",
+    "mfa_required": "use a test user excluded from MFA / Conditional Access for this check, or test in a browser "
+                    "(https://myapps.microsoft.com).",
+    "locked": "unlock the account in AD (and wait for the AD FS extranet lockout window) and run again.",
+    "disabled": "enable the test user in AD and let Entra Connect synchronize it.",
+    "password_expired": "set a new password for the test user and update the vault.",
+}
+
+
+class SsoError(GraphError):
+    """A failed SSO test: ``kind`` is the reason (wrong_password, immutable_id, managed, ...)."""
+
+
+def _fail(kind, message, remedy=None):
+    return SsoError(message, remedy or REMEDIES.get(kind), kind=kind)
+
+
+# --- input ------------------------------------------------------------------------------------
+_UPN = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@([A-Za-z0-9.-]+)$")
+
+
+def check_upn(value):
+    value = (value or "").strip()
+    match = _UPN.match(value)
+    if not match or value.startswith(".") or ".." in value.split("@")[0]:
+        raise credentials.input_error("user_principal_name", "%r is not a user principal name" % value,
+                                      "give the test user's UPN, e.g. sso.test@contoso.com.")
+    credentials.check_domain_name("user_principal_name", match.group(1))
+    return value
+
+
+def check_https(option, value):
+    parts = urlsplit(value or "")
+    if parts.scheme != "https" or not parts.hostname or any(ch.isspace() for ch in value):
+        raise credentials.input_error(option, "%r is not an https:// URL" % value,
+                                      "give the AD FS endpoint as https://<fs or WAP name>/adfs/services/trust/mex.")
+    return value
+
+
+def validate(params):
+    """Every input check, before any connection; returns (upn, settings, warnings)."""
+    upn = check_upn(params.get("user_principal_name"))
+    if not params.get("user_password"):
+        raise credentials.input_error("user_password", "is empty", "give the test user's password from the vault.")
+    if params.get("mex_url"):
+        check_https("mex_url", params["mex_url"])
+    if params.get("adfs_ca_file"):
+        if not os.path.isfile(params["adfs_ca_file"]):
+            raise credentials.input_error("adfs_ca_file", "%s does not exist or is not a file" % params["adfs_ca_file"],
+                                          "give the PEM bundle of the CA of the AD FS/WAP certificate.")
+    app = bool(params.get("certificate_path")) or params.get("auth") == "device_code"
+    settings, _credential = gc.validate(params if app else dict(params, auth="device_code"))
+    settings["app"] = app
+    ldap_params = dict(params.get("ldap") or {})
+    try:
+        warnings = lc.validate_params(ldap_params)
+    except lc.LdapError as err:
+        raise credentials.input_error("ldap", str(err), None) from None
+    return upn, settings, ldap_params, warnings
+
+
+# --- AD -------------------------------------------------------------------------------------
+def read_ad_user(ldap_params, upn, search_base=None):
+    """{dn, userPrincipalName, immutable_id, anchor_attribute} of the AD user with this UPN."""
+    conn = lc.connect(ldap_params)
+    try:
+        base = search_base or lc.first(conn.root_dse, "defaultNamingContext")
+        flt = "(&(objectCategory=person)(objectClass=user)(userPrincipalName=%s))" % lc.ldap.filter.escape_filter_chars(upn)
+        found = list(conn.search(base, flt, ["userPrincipalName"] + list(anchor.ATTRIBUTES)))
+    finally:
+        conn.close()
+    if not found:
+        raise _fail("user_not_found", "SSO test: user %s was not found in AD (under %s)." % (upn, base),
+                    "check user_principal_name (the AD user's userPrincipalName) and search_base.")
+    dn, entry = found[0]
+    immutable_id, attribute = anchor.immutable_id(entry)
+    return {"dn": dn, "userPrincipalName": lc.first(entry, "userPrincipalName"), "immutable_id": immutable_id,
+            "anchor_attribute": attribute}
+
+
+# --- login side -------------------------------------------------------------------------------
+def _xml(text, what):
+    if "<!DOCTYPE" in (text or "") or "<!ENTITY" in (text or ""):
+        raise _fail("protocol", "%s holds a DTD or entity declaration; refused." % what, "check the endpoint.")
+    try:
+        return ET.fromstring(text)
+    except ET.ParseError as err:
+        raise _fail("protocol", "%s is not XML (%s)." % (what, err), "check the endpoint (a proxy page?).") from None
+
+
+def home_realm(session, authority, upn):
+    """The userrealm answer for the UPN (api-version 1.0)."""
+    url = "%s/common/userrealm/%s" % (authority, quote(upn))
+    try:
+        response = session.get(url, params={"api-version": "1.0"}, headers={"Accept": "application/json"})
+        realm = response.json()
+    except requests.exceptions.RequestException as err:
+        raise gc.network_error(err, url) from None
+    except ValueError:
+        raise _fail("protocol", "Home realm discovery (%s) did not answer JSON (HTTP %d)."
+                    % (urlsplit(url).hostname, response.status_code), "check authority_url and cloud.") from None
+    kind = realm.get("account_type")
+    domain = upn.split("@")[1]
+    if kind == "Managed":
+        raise _fail("managed", "SSO test: domain %s is still Managed in Entra ID (home realm discovery), so the "
+                    "sign-in would not reach AD FS." % domain,
+                    "federate it first (ems.enable.domain_federation, enable_core tag federation).")
+    if kind != "Federated":
+        raise _fail("unknown_domain", "SSO test: Entra ID does not know domain %s (home realm discovery answered "
+                    "account_type %s)." % (domain, kind),
+                    "add and verify the domain in the tenant, and check user_principal_name.")
+    return realm
+
+
+def parse_mex(text):
+    """The username/password WS-Trust endpoint of a MEX document: {address, action, version}."""
+    root = _xml(text, "The MEX document")
+    policies = set()
+    for policy in root.iter("{%s}Policy" % NS["wsp"]):
+        pid = policy.get("{%s}Id" % NS["wsu"])
+        for sp in ("sp", "sp2005"):
+            if (pid and policy.find(".//{%s}UsernameToken" % NS[sp]) is not None
+                    and policy.find(".//{%s}TransportBinding" % NS[sp]) is not None):
+                policies.add("#" + pid)
+    bindings = {}
+    for binding in root.findall("wsdl:binding", NS):
+        transport = binding.find("soap12:binding", NS)
+        operation = binding.find("wsdl:operation/soap12:operation", NS)
+        refs = [r.get("URI") for r in binding.findall("wsp:PolicyReference", NS)]
+        if transport is None or operation is None or transport.get("transport") != "http://schemas.xmlsoap.org/soap/http":
+            continue
+        if any(ref in policies for ref in refs):
+            bindings[binding.get("name")] = operation.get("soapAction")
+    endpoints = []
+    for port in root.findall("wsdl:service/wsdl:port", NS):
+        action = bindings.get((port.get("binding") or "").split(":")[-1])
+        address = port.find("{%s}EndpointReference/{%s}Address" % (NS["wsa"], NS["wsa"]))
+        if action in ACTIONS.values() and address is not None and (address.text or "").strip().lower().startswith("https://"):
+            version = "13" if action == ACTIONS["13"] else "2005"
+            endpoints.append({"address": address.text.strip(), "action": action, "version": version})
+    endpoints.sort(key=lambda e: e["version"] != "13")
+    if not endpoints:
+        raise _fail("adfs_endpoint", "The AD FS MEX document names no WS-Trust username/password endpoint over https.",
+                    "enable the endpoint /adfs/services/trust/13/usernamemixed (Set-AdfsEndpoint -Proxy $true "
+                    "-Enable for the extranet) or give method=msal.")
+    return endpoints[0]
+
+
+def build_rst(upn, password, endpoint, now=None):
+    """The WS-Trust Issue request (SOAP 1.2) with a UsernameToken for Entra ID's relying party trust."""
+    for prefix in ("s", "wsa", "wsu", "wsse", "wsp"):
+        ET.register_namespace(prefix, NS[prefix])
+    wst = NS["wst"] if endpoint["version"] == "13" else NS["wst2005"]
+    ET.register_namespace("wst", wst)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    env = ET.Element("{%s}Envelope" % NS["s"])
+    header = ET.SubElement(env, "{%s}Header" % NS["s"])
+    ET.SubElement(header, "{%s}Action" % NS["wsa"], {"{%s}mustUnderstand" % NS["s"]: "1"}).text = endpoint["action"]
+    ET.SubElement(header, "{%s}MessageID" % NS["wsa"]).text = "urn:uuid:%s" % uuid.uuid4()
+    reply = ET.SubElement(header, "{%s}ReplyTo" % NS["wsa"])
+    ET.SubElement(reply, "{%s}Address" % NS["wsa"]).text = "http://www.w3.org/2005/08/addressing/anonymous"
+    ET.SubElement(header, "{%s}To" % NS["wsa"], {"{%s}mustUnderstand" % NS["s"]: "1"}).text = endpoint["address"]
+    security = ET.SubElement(header, "{%s}Security" % NS["wsse"], {"{%s}mustUnderstand" % NS["s"]: "1"})
+    stamp = ET.SubElement(security, "{%s}Timestamp" % NS["wsu"], {"{%s}Id" % NS["wsu"]: "_0"})
+    ET.SubElement(stamp, "{%s}Created" % NS["wsu"]).text = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    ET.SubElement(stamp, "{%s}Expires" % NS["wsu"]).text = (now + datetime.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    token = ET.SubElement(security, "{%s}UsernameToken" % NS["wsse"], {"{%s}Id" % NS["wsu"]: "uuid-%s" % uuid.uuid4()})
+    ET.SubElement(token, "{%s}Username" % NS["wsse"]).text = upn
+    ET.SubElement(token, "{%s}Password" % NS["wsse"]).text = password  # escaped by ElementTree
+    body = ET.SubElement(env, "{%s}Body" % NS["s"])
+    rst = ET.SubElement(body, "{%s}RequestSecurityToken" % wst)
+    applies = ET.SubElement(rst, "{%s}AppliesTo" % NS["wsp"])
+    ET.SubElement(ET.SubElement(applies, "{%s}EndpointReference" % NS["wsa"]), "{%s}Address" % NS["wsa"]).text = AUDIENCE
+    if endpoint["version"] == "13":
+        ET.SubElement(rst, "{%s}KeyType" % wst).text = NS["wst"] + "/Bearer"
+        ET.SubElement(rst, "{%s}RequestType" % wst).text = NS["wst"] + "/Issue"
+    else:
+        ET.SubElement(rst, "{%s}KeyType" % wst).text = "http://schemas.xmlsoap.org/ws/2005/05/identity/NoProofKey"
+        ET.SubElement(rst, "{%s}RequestType" % wst).text = NS["wst2005"] + "/Issue"
+    return ET.tostring(env, encoding="utf-8")
+
+
+_TOKEN = re.compile(r"<(?:[\w-]+:)?RequestedSecurityToken[^>]*>(.*?)</(?:[\w-]+:)?RequestedSecurityToken>", re.S)
+
+
+def parse_rstr(text, host):
+    """(assertion text as sent, token type) of a RequestSecurityTokenResponse; a SOAP fault is a refused sign-in."""
+    root = _xml(text, "The AD FS answer")
+    fault = root.find("s:Body/s:Fault", NS)
+    if fault is not None:
+        values = [v.text.strip() for v in fault.iter("{%s}Value" % NS["s"]) if v.text]
+        reason = " ".join((fault.findtext("s:Reason/s:Text", "", NS) or "").split())
+        code = values[-1] if values else "fault"
+        kind = "wrong_password" if code.endswith("FailedAuthentication") else "adfs_fault"
+        raise _fail(kind, "SSO test: AD FS %s refused the sign-in (%s: %s)." % (host, code, redact(reason)[:200]),
+                    REMEDIES["wrong_password"] + " Also check that the account is enabled and not locked out "
+                    "(AD FS extranet lockout)." if kind == "wrong_password" else
+                    "check the AD FS event log (AD FS/Admin) for the request and the relying party trust "
+                    "'Microsoft Office 365 Identity Platform'.")
+    token_type = None
+    for tag in ("wst", "wst2005"):
+        node = root.find(".//{%s}TokenType" % NS[tag])
+        if node is not None and node.text:
+            token_type = node.text.strip()
+    match = _TOKEN.search(text)
+    if not match or token_type not in SAML_GRANTS:
+        raise _fail("protocol", "SSO test: AD FS %s answered without a SAML assertion (token type %s)." % (host, token_type),
+                    "check the relying party trust 'Microsoft Office 365 Identity Platform' on the farm.")
+    return match.group(1).strip(), token_type
+
+
+def user_sign_in_error(result, upn, tenant, client_id, cloud):
+    codes = aadsts_codes(result)
+    for code in codes:
+        if code in USER_AADSTS:
+            kind, what = USER_AADSTS[code]
+            return _fail(kind, "SSO test: Entra ID refused the sign-in of %s (AADSTS%d): %s." % (upn, code, what))
+    for code in codes:
+        if code in AADSTS:
+            kind, what, remedy = AADSTS[code]
+            values = {"tenant": tenant, "client_id": client_id, "cloud": cloud}
+            return SsoError("SSO test: Entra ID refused the sign-in of %s (AADSTS%d): %s." % (upn, code, what.format(**values)),
+                            remedy.format(**values), kind=kind, code=code)
+    description = str(result.get("error_description") or "").split("\n", maxsplit=1)[0][:200]
+    return _fail("sign_in", "SSO test: Entra ID refused the sign-in of %s: %s: %s" % (
+        upn, result.get("error") or "unknown_error", description),
+        "check client_id (a public client app registration that allows public client flows) and tenant_id.")
+
+
+def wstrust_sign_in(session, adfs_session, settings, upn, password, realm, mex_url):
+    """Token (dict) for the user through MEX + WS-Trust + the SAML bearer grant; plus the endpoint used."""
+    mex_url = mex_url or realm.get("federation_metadata_url")
+    if not mex_url:
+        raise _fail("adfs_endpoint", "Home realm discovery names no MEX URL for %s." % upn,
+                    "give mex_url (https://<fs>/adfs/services/trust/mex).")
+    check_https("mex_url", mex_url)
+    try:
+        mex = adfs_session.get(mex_url)
+    except requests.exceptions.RequestException as err:
+        raise gc.network_error(err, mex_url) from None
+    if mex.status_code >= 400:
+        raise _fail("adfs_endpoint", "AD FS MEX %s answered HTTP %d." % (mex_url, mex.status_code),
+                    "check that the MEX endpoint is enabled and published through WAP (Set-AdfsEndpoint -Proxy $true).")
+    endpoint = parse_mex(mex.text)
+    host = urlsplit(endpoint["address"]).hostname
+    try:
+        answer = adfs_session.post(endpoint["address"], data=build_rst(upn, password, endpoint),
+                                   headers={"Content-Type": "application/soap+xml; charset=utf-8",
+                                            "SOAPAction": endpoint["action"]})
+    except requests.exceptions.RequestException as err:
+        raise gc.network_error(err, endpoint["address"]) from None
+    # AD FS answers a wrong password with a SOAP fault and HTTP 500 (msal/wstrust_request.py notes it too)
+    assertion, token_type = parse_rstr(answer.text, host)
+    url = "%s/%s/oauth2/v2.0/token" % (settings["authority"], settings["tenant"])
+    form = {"grant_type": SAML_GRANTS[token_type], "client_id": settings["client_id"],
+            "assertion": base64.b64encode(assertion.encode("utf-8")).decode("ascii"),
+            "scope": "%s/User.Read openid profile" % settings["graph"]}
+    try:
+        result = session.post(url, data=form, headers={"Accept": "application/json"}).json()
+    except requests.exceptions.RequestException as err:
+        raise gc.network_error(err, url) from None
+    except ValueError:
+        raise _fail("protocol", "The token endpoint did not answer JSON.", "check authority_url and cloud.") from None
+    return result, endpoint
+
+
+def msal_sign_in(session, settings, upn, password):
+    kwargs = {"authority": "%s/%s" % (settings["authority"], settings["tenant"]), "http_client": session}
+    if settings["custom_endpoints"]:
+        kwargs["instance_discovery"] = False
+    try:
+        app = msal.PublicClientApplication(settings["client_id"], **kwargs)
+        with warnings.catch_warnings():  # MSAL's DeprecationWarning: the task warns once itself (MSAL_WARNING)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return app.acquire_token_by_username_password(upn, password, scopes=["%s/User.Read" % settings["graph"]])
+    except requests.exceptions.RequestException as err:
+        raise gc.network_error(err, settings["authority"]) from None
+    except (ValueError, RuntimeError) as err:
+        raise _fail("sign_in", "SSO test: MSAL's username/password flow failed: %s" % redact(err)[:200],
+                    "check client_id and tenant_id, or use method=wstrust.") from None
+
+
+class _TokenGraph(gc.GraphClient):
+    """The Graph client with a token it was given (the test user's): no sign-in of its own."""
+
+    def __init__(self, params, access_token):
+        super().__init__(dict(params, auth="device_code", certificate_path=None))
+        self._token = access_token
+
+
+def read_entra_user(client, upn):
+    try:
+        return client.get("users/%s" % quote(upn), params={"$select": SELECT})
+    except GraphError as err:
+        if err.status == 404:
+            raise _fail("user_not_found", "SSO test: user %s was not found in Entra ID." % upn) from None
+        raise
+
+
+def compare(upn, ad_user, entra):
+    """One line per difference; [] when Entra ID sees what AD holds."""
+    problems = []
+    if (entra.get("userPrincipalName") or "").lower() != (ad_user["userPrincipalName"] or "").lower():
+        problems.append("UPN differs: AD %s, Entra ID %s" % (ad_user["userPrincipalName"], entra.get("userPrincipalName")))
+    if entra.get("onPremisesImmutableId") != ad_user["immutable_id"]:
+        problems.append("ImmutableID differs: AD %s (from %s), Entra ID %s" % (
+            ad_user["immutable_id"], ad_user["anchor_attribute"], entra.get("onPremisesImmutableId")))
+    return problems
+
+
+def run_sso_test(params, check_mode=False, notify=None):
+    """Entry point (action plugin and module main). Read-only: the same in check mode (a sign-in changes nothing)."""
+    del check_mode
+    result = {"changed": False, "passed": False, "user_principal_name": params.get("user_principal_name"),
+              "method": params.get("method") or "wstrust", "warnings": []}
+    try:
+        gc.check_requirements()
+        upn, settings, ldap_params, warnings = validate(params)
+        result["warnings"].extend(warnings)
+        session = gc._Session(settings["verify"], settings["timeout"])  # pylint: disable=protected-access
+        adfs_session = gc._Session(params.get("adfs_ca_file") or True, settings["timeout"])  # pylint: disable=protected-access
+        ad_user = read_ad_user(ldap_params, upn, params.get("search_base"))
+        result["ad"] = ad_user
+        realm = home_realm(session, settings["authority"], upn)
+        result["federation"] = {"account_type": realm.get("account_type"),
+                                "federation_metadata_url": realm.get("federation_metadata_url"),
+                                "federation_active_auth_url": realm.get("federation_active_auth_url")}
+        if result["method"] == "msal":
+            result["warnings"].append(MSAL_WARNING)
+            token = msal_sign_in(session, settings, upn, params["user_password"])
+        else:
+            token, endpoint = wstrust_sign_in(session, adfs_session, settings, upn, params["user_password"], realm,
+                                              params.get("mex_url"))
+            result["adfs_endpoint"] = endpoint["address"]
+        if "access_token" not in (token or {}):
+            err = user_sign_in_error(token or {}, upn, settings["tenant"], settings["client_id"], settings["cloud"])
+            if err.kind == "immutable_id" and settings["app"]:
+                entra = read_entra_user(gc.GraphClient(params, notify=notify), upn)
+                result["entra"] = entra
+                raise _fail("immutable_id", "SSO test: ImmutableID mismatch for %s: AD %s (from %s), Entra ID %s "
+                            "(AADSTS51004)." % (upn, ad_user["immutable_id"], ad_user["anchor_attribute"],
+                                                entra.get("onPremisesImmutableId")))
+            if err.kind == "immutable_id":
+                raise _fail("immutable_id", "SSO test: ImmutableID mismatch for %s: AD FS issued %s (from %s), and no "
+                            "user of the tenant holds it (AADSTS51004)." % (upn, ad_user["immutable_id"],
+                                                                            ad_user["anchor_attribute"]))
+            raise err
+        entra = read_entra_user(_TokenGraph(params, token["access_token"]), upn)
+        result["entra"] = entra
+        problems = compare(upn, ad_user, entra)
+        if problems:
+            kind = "immutable_id" if any(p.startswith("ImmutableID") for p in problems) else "upn"
+            raise _fail(kind, "SSO test: %s signed in, but %s." % (upn, "; ".join(problems)))
+    except lc.LdapError as err:
+        result.update(failed=True, msg="SSO test: reading the user from AD failed: %s" % err, reason="ldap")
+        return result
+    except GraphError as err:
+        result.update(failed=True, msg=str(err), reason=err.kind)
+        return result
+    result["passed"] = True
+    result["msg"] = ("SSO test passed: %s signed in through AD FS%s; Entra ID sees UPN %s and ImmutableID %s, as AD "
+                     "holds (%s)." % (upn, " (%s)" % urlsplit(result["adfs_endpoint"]).hostname
+                                      if result.get("adfs_endpoint") else "", entra.get("userPrincipalName"),
+                                      entra.get("onPremisesImmutableId"), ad_user["anchor_attribute"]))
+    return result

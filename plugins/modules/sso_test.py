@@ -1,0 +1,175 @@
+#!/usr/bin/python
+# Copyright (c) ems.enable contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: sso_test
+short_description: Sign a test user in through AD FS to Entra ID and compare the UPN and ImmutableID Entra ID sees with AD
+version_added: 0.2.0
+description:
+  - Reads the test user from AD over LDAP (its C(userPrincipalName) and the ImmutableID by the source-anchor rule
+    of the claim rules - base64 of C(ms-DS-ConsistencyGuid) when set, else of C(objectGUID)).
+  - Asks Entra ID's home realm discovery (C(/common/userrealm/<upn>?api-version=1.0)) whether the user's domain
+    is Federated and where its AD FS is; a Managed domain fails with "still Managed".
+  - Signs the user in at AD FS with WS-Trust 1.3 (usernamemixed, the endpoint the farm's MEX document names,
+    the extranet path through WAP; WS-Trust 2005 when the farm offers no 1.3 endpoint), then exchanges the SAML
+    assertion for a token of Entra ID for the user (SAML bearer grant) and reads the user's
+    C(userPrincipalName), C(onPremisesImmutableId) and C(onPremisesSyncEnabled) from Microsoft Graph with it.
+  - Passes when Entra ID's UPN and ImmutableID equal AD's. Every failure is one line - wrong password (the AD FS
+    fault), ImmutableID mismatch (both values), domain still Managed, user not found (AD or Entra ID), MFA
+    required, network or TLS faults.
+  - O(method=msal) uses MSAL's username/password flow instead (the same steps inside MSAL). MSAL warns that it
+    is deprecated for public clients and it fails for users under MFA or Conditional Access; the task warns too.
+  - The password, the assertion and the tokens never appear in the result or the output. Read-only; check
+    mode runs the same test (a sign-in changes nothing the collection manages).
+  - The app certificate options are optional here - when given (O(certificate_path)), the app's Graph client
+    (application permission C(User.Read.All)) reads the user to name Entra ID's ImmutableID when Entra ID refused
+    the assertion (AADSTS51004). The user's sign-in uses O(client_id) as a public client (the app registration
+    must allow public client flows and have the delegated permission C(User.Read)).
+  - Runs on the controller through its action plugin. Intranet Windows authentication (Kerberos) is not tested.
+author:
+  - ems.enable contributors (@ems-enable)
+extends_documentation_fragment:
+  - ems.enable.graph
+options:
+  user_principal_name:
+    description: The test user's UPN (a user synchronized by Entra Connect, in a federated domain, without MFA).
+    type: str
+    required: true
+  user_password:
+    description: The test user's password (from the vault). Never shown or returned.
+    type: str
+    required: true
+  method:
+    description:
+      - V(wstrust) signs in at AD FS with WS-Trust (the collection's own client) and exchanges the assertion.
+      - V(msal) uses MSAL's C(acquire_token_by_username_password) - deprecated by MSAL for public clients,
+        fails under MFA; a fallback for labs.
+    type: str
+    choices: [wstrust, msal]
+    default: wstrust
+  mex_url:
+    description:
+      - The farm's MEX URL (V(https://<fs>/adfs/services/trust/mex)); by default the one home realm discovery
+        names (what Entra ID has in the domain's federation). Give the WAP name to test the extranet path explicitly.
+    type: str
+  adfs_ca_file:
+    description: PEM bundle of the CA of the AD FS / WAP TLS certificate; the system trust store by default.
+    type: path
+  search_base:
+    description: Where to look for the user in AD; the domain's default naming context by default.
+    type: str
+  ldap:
+    description: How to read AD (the options of the LDAP modules, e.g. ems.enable.ad_forest_info).
+    type: dict
+    required: true
+    suboptions:
+      server:
+        description: Domain controllers (FQDN as in their TLS certificate), tried in order.
+        type: list
+        elements: str
+        required: true
+      port:
+        description: TCP port; 636 for V(ldaps), 389 otherwise.
+        type: int
+      transport:
+        description: V(ldaps), V(starttls), or V(ldap) (only with Kerberos sealing, or O(ldap.allow_cleartext) in a lab).
+        type: str
+        choices: [ldaps, starttls, ldap]
+        default: ldaps
+      auth:
+        description: V(simple) bind with username and password, or V(kerberos) (SASL GSSAPI).
+        type: str
+        choices: [simple, kerberos]
+        default: simple
+      username:
+        description: Bind user (UPN or C(DOMAIN\\user)); a normal domain user is enough.
+        type: str
+      password:
+        description: Password of the bind user (from the vault). Never shown.
+        type: str
+      ca_file:
+        description: PEM file of the CA of the DCs' LDAPS certificates.
+        type: path
+      validate_certs:
+        description: Validate the DC's certificate; turn off only in labs.
+        type: bool
+        default: true
+      timeout:
+        description: Seconds per connection and operation.
+        type: int
+        default: 10
+      allow_cleartext:
+        description: Allow a simple bind over plain LDAP (isolated labs only).
+        type: bool
+        default: false
+requirements:
+  - msal and requests on the controller (requirements.txt); python-ldap for the AD side
+notes:
+  - Proven only against the suite's stand-ins (userrealm, MEX, WS-Trust, the SAML bearer grant and Graph
+    validated against Microsoft's pinned CSDL); see docs/tenant.md "What is proven where".
+"""
+
+EXAMPLES = r"""
+- name: SSO test - the pilot user signs in through AD FS and Entra ID sees AD's UPN and ImmutableID
+  ems.enable.sso_test:
+    tenant_id: 8d3c1f6e-2b4a-4c5d-9e8f-0a1b2c3d4e5f
+    client_id: 3f2a9c1e-7b6d-4e5f-8a9b-0c1d2e3f4a5b
+    certificate_path: /etc/ems/graph-app.pem
+    user_principal_name: sso.test@contoso.com
+    user_password: "{{ vault_ems_sso_test_password }}"
+    ldap:
+      server: [dc1.contoso.com]
+      username: reader@contoso.com
+      password: "{{ vault_ad_reader_password }}"
+"""
+
+RETURN = r"""
+passed:
+  description: Whether the user signed in and Entra ID's UPN and ImmutableID equal AD's.
+  returned: always
+  type: bool
+reason:
+  description:
+    - Why the test failed - V(input), V(ldap), V(user_not_found), V(managed), V(unknown_domain), V(wrong_password),
+      V(adfs_fault), V(adfs_endpoint), V(immutable_id), V(upn), V(mfa_required), V(locked), V(disabled),
+      V(password_expired), V(network), V(tls), V(dns), V(protocol) or an Entra ID sign-in fault kind.
+  returned: on failure
+  type: str
+method:
+  description: The sign-in method used.
+  returned: always
+  type: str
+ad:
+  description: The AD user - C(dn), C(userPrincipalName), C(immutable_id), C(anchor_attribute).
+  returned: when the user was read from AD
+  type: dict
+federation:
+  description: Home realm discovery's answer - C(account_type), C(federation_metadata_url), C(federation_active_auth_url).
+  returned: when the domain is Federated
+  type: dict
+adfs_endpoint:
+  description: The WS-Trust endpoint signed in at (from the MEX document).
+  returned: with method=wstrust after the sign-in at AD FS
+  type: str
+entra:
+  description: The user as Entra ID sees it - C(id), C(userPrincipalName), C(onPremisesImmutableId), C(onPremisesSyncEnabled).
+  returned: when read
+  type: dict
+"""
+
+try:
+    from ansible_collections.ems.enable.plugins.module_utils.ad.modules import module_main
+    from ansible_collections.ems.enable.plugins.module_utils.tenant import sso
+except ImportError:  # pragma: no cover
+    module_main = sso = None
+
+
+def main():
+    module_main(sso.SSO_TEST_SPEC, sso.SSO_TEST_KWARGS, sso.run_sso_test)
+
+
+if __name__ == "__main__":
+    main()
