@@ -419,7 +419,10 @@ def _diff(rows):
 def _write(conn, row, mods):
     try:
         conn.conn.modify_ext_s(row.dn, mods)
-    except (ldap.NO_SUCH_ATTRIBUTE, ldap.NO_SUCH_OBJECT):
+    except ldap.NO_SUCH_OBJECT:
+        row.status, row.reason = "deleted", "the object was deleted while the run was writing"
+        return False
+    except ldap.NO_SUCH_ATTRIBUTE:
         row.status, row.reason = "conflict", "the value changed while the run was writing; left as it is"
         return False
     except (ldap.CONSTRAINT_VIOLATION, ldap.ATTRIBUTE_OR_VALUE_EXISTS, ldap.UNWILLING_TO_PERFORM,
@@ -470,12 +473,14 @@ def run_directory_remediation(params, check_mode=False):
         if todo and not check_mode:
             if params["mode"] == "apply":
                 write_atomically(undo_path, undo_ldif(todo))
-            for row in todo:
-                mods = modlist(row) if params["mode"] == "apply" else undo_modlist_reverse(row)
-                _write(conn, row, mods)
-            done = [row for row in todo if row.status == "changed"]
-            if params["mode"] == "apply" and len(done) != len(todo):
-                write_atomically(undo_path, undo_ldif(done))
+            try:
+                for row in todo:
+                    mods = modlist(row) if params["mode"] == "apply" else undo_modlist_reverse(row)
+                    _write(conn, row, mods)
+            finally:  # also when the connection is lost: the undo LDIF holds exactly what was changed
+                done = [row for row in todo if row.status == "changed"]
+                if params["mode"] == "apply" and len(done) != len(todo):
+                    write_atomically(undo_path, undo_ldif(done))
     finally:
         conn.close()
     summary = _summary(rows, undecided)
@@ -492,7 +497,7 @@ def run_directory_remediation(params, check_mode=False):
         result["undo_file"] = undo_path
     if summary["failed"]:
         result["failed"] = True
-        result["msg"] = "%d change%s refused by %s (see rows); %d made, undo LDIF %s." % (
+        result["msg"] = "%s change%s refused by %s (see rows); %s made, undo LDIF %s." % (
             summary["failed"], "" if summary["failed"] == 1 else "s", conn.server, summary["changed"], undo_path)
     return result
 

@@ -110,10 +110,11 @@ def test_bad_rows_name_the_row_and_field(tmp_path, bad, field):
 
 
 def test_file_level_checks(tmp_path):
-    for path, text in (("x.txt", "decisions_file"), ("missing.json", "is not a file")):
-        with pytest.raises(lc.LdapError, match=text):
-            rem.read_decisions(str(tmp_path / path) if path != "x.txt" else str((tmp_path / path).touch() or
-                                                                                  tmp_path / path))
+    (tmp_path / "x.txt").touch()
+    with pytest.raises(lc.LdapError, match="give a .csv or .json"):
+        rem.read_decisions(str(tmp_path / "x.txt"))
+    with pytest.raises(lc.LdapError, match="is not a file"):
+        rem.read_decisions(str(tmp_path / "missing.json"))
     with pytest.raises(lc.LdapError, match="not a complete scan"):
         rem.read_decisions(write_json(tmp_path, [], complete=False))
     (tmp_path / "bad.csv").write_text("dn,attribute\n", encoding="utf-8")
