@@ -56,31 +56,30 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Show what the reviewed decisions would change
-  ems.enable.directory_remediation:
-    server: [dc1.corp.example.com]
-    username: remediation@corp.example.com
-    password: "{{ vault_remediation_password }}"
-    decisions_file: /srv/assess/directory-readiness-corp.example.com.reviewed.csv
-    undo_file: /srv/assess/undo-2026-12-06.ldif
-  check_mode: true
-  diff: true
+- name: Review, apply and (if need be) undo the fixes of one domain
+  module_defaults:
+    group/ems.enable.ldap:
+      server: [dc1.corp.example.com]
+      username: remediation@corp.example.com
+      password: "{{ vault_remediation_password }}"
+  block:
+    - name: Show what the reviewed decisions would change (nothing is written)
+      ems.enable.directory_remediation:
+        decisions_file: /srv/assess/directory-readiness-corp.example.com.reviewed.csv
+        undo_file: /srv/assess/undo-2026-12-06.ldif
+      check_mode: true
+      diff: true
 
-- name: Apply them (the undo LDIF is written first)
-  ems.enable.directory_remediation:
-    server: [dc1.corp.example.com]
-    username: remediation@corp.example.com
-    password: "{{ vault_remediation_password }}"
-    decisions_file: /srv/assess/directory-readiness-corp.example.com.reviewed.csv
-    undo_file: /srv/assess/undo-2026-12-06.ldif
+    - name: Apply them (the undo LDIF is written first)
+      ems.enable.directory_remediation:
+        decisions_file: /srv/assess/directory-readiness-corp.example.com.reviewed.csv
+        undo_file: /srv/assess/undo-2026-12-06.ldif
 
-- name: Undo them
-  ems.enable.directory_remediation:
-    server: [dc1.corp.example.com]
-    username: remediation@corp.example.com
-    password: "{{ vault_remediation_password }}"
-    mode: undo
-    undo_file: /srv/assess/undo-2026-12-06.ldif
+    - name: Undo them
+      ems.enable.directory_remediation:
+        mode: undo
+        undo_file: /srv/assess/undo-2026-12-06.ldif
+      when: directory_remediation_undo | default(false)
 """
 
 RETURN = r"""

@@ -16,12 +16,11 @@ import json
 import os
 import stat
 import sys
-import tempfile
 
 import ldif
 import pytest
 
-from conftest import ROOT, STATE_PREFIX, check_lab_preflight, emslab, project_env
+from conftest import ROOT, seeded_readiness_lab
 from module_runner import conn_args, run_module
 
 sys.path.insert(0, str(ROOT / "tests" / "lab"))
@@ -39,18 +38,8 @@ REVIEWED = {"mail": "fixed{n}@contoso.com", "mailNickname": "fixed{n}", "proxyAd
 
 @pytest.fixture(scope="module")
 def rlab():
-    check_lab_preflight()
-    state = tempfile.mkdtemp(prefix=STATE_PREFIX + "remedy-")
-    lab = emslab.Lab(state, env=project_env(), log=lambda msg: print(msg, file=sys.stderr))
-    try:
-        try:
-            lab.up([emslab.ForestSpec(FOREST, "2008_R2", schema="2012_R2")])
-            seed.seed(lab, FOREST, os.path.join(state, "seed"))
-        except (emslab.LabError, RuntimeError) as exc:
-            pytest.fail("the seeded forest did not start (logs in %s): %s" % (state, exc), pytrace=False)
+    with seeded_readiness_lab(FOREST, "remedy") as lab:
         yield lab
-    finally:
-        lab.down()
 
 
 @pytest.fixture(scope="module")

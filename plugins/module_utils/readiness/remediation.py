@@ -304,23 +304,16 @@ def plan(conn, rows):
     return rows
 
 
-def modlist(row):
-    """The conditional modify of a planned row: delete the scanned value, add the new one."""
-    mods = []
-    if row.before is not None:
-        mods.append((ldap.MOD_DELETE, row.attribute, [row.before.encode("utf-8")]))
-    if row.after is not None:
-        mods.append((ldap.MOD_ADD, row.attribute, [row.after.encode("utf-8")]))
-    return mods
+def swap(attribute, remove, add):
+    """One conditional modify: delete the exact value `remove`, add `add` (either may be None).
 
-
-def undo_modlist(row):
-    """Restores exactly: delete the new value, add back the scanned one."""
+    Apply: swap(before, after) - the DC refuses it when the scanned value has changed meanwhile.
+    Undo: swap(after, before) - restores exactly what the apply found."""
     mods = []
-    if row.after is not None:
-        mods.append((ldap.MOD_DELETE, row.attribute, [row.after.encode("utf-8")]))
-    if row.before is not None:
-        mods.append((ldap.MOD_ADD, row.attribute, [row.before.encode("utf-8")]))
+    if remove is not None:
+        mods.append((ldap.MOD_DELETE, attribute, [remove.encode("utf-8")]))
+    if add is not None:
+        mods.append((ldap.MOD_ADD, attribute, [add.encode("utf-8")]))
     return mods
 
 
@@ -342,7 +335,7 @@ def undo_ldif(rows):
     for row in reversed(rows):
         text = "\n" + _ldif_line("dn", row.dn) + "changetype: modify\n"
         ops = []
-        for op, attr, values in undo_modlist(row):
+        for op, attr, values in swap(row.attribute, row.after, row.before):
             name = "delete" if op == ldap.MOD_DELETE else "add"
             ops.append("%s: %s\n%s-\n" % (name, attr, "".join(_ldif_line(attr, v) for v in values)))
         parts.append(text + "".join(ops))
@@ -475,8 +468,7 @@ def run_directory_remediation(params, check_mode=False):
                 write_atomically(undo_path, undo_ldif(todo))
             try:
                 for row in todo:
-                    mods = modlist(row) if params["mode"] == "apply" else undo_modlist_reverse(row)
-                    _write(conn, row, mods)
+                    _write(conn, row, swap(row.attribute, row.before, row.after))
             finally:  # also when the connection is lost: the undo LDIF holds exactly what was changed
                 done = [row for row in todo if row.status == "changed"]
                 if params["mode"] == "apply" and len(done) != len(todo):
@@ -500,16 +492,6 @@ def run_directory_remediation(params, check_mode=False):
         result["msg"] = "%s change%s refused by %s (see rows); %s made, undo LDIF %s." % (
             summary["failed"], "" if summary["failed"] == 1 else "s", conn.server, summary["changed"], undo_path)
     return result
-
-
-def undo_modlist_reverse(row):
-    """In undo mode a row holds (value to remove = values[0], value to restore = new_value)."""
-    mods = []
-    if row.values[0] is not None:
-        mods.append((ldap.MOD_DELETE, row.attribute, [row.values[0].encode("utf-8")]))
-    if row.new_value is not None:
-        mods.append((ldap.MOD_ADD, row.attribute, [row.new_value.encode("utf-8")]))
-    return mods
 
 
 def _plan_undo(conn, rows):
