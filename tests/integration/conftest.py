@@ -18,6 +18,7 @@ variables.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import signal
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT / "tests" / "lab"))
 
 import emslab  # noqa: E402  (tests/lab is not a package)
 from connector_play import ConnectionCounter  # noqa: E402
+import readiness_defects  # noqa: E402
 
 #: The suite's standard lab: legacy (2003), f2008 (2008), corp (2008_R2, 2 DCs, schema 2019,
 #: objectVersion 88), partner (2008_R2), forest trust corp <-> partner. See emslab.STANDARD_LAB.
@@ -92,6 +94,24 @@ def check_lab_preflight() -> None:
     if lab_required():
         pytest.fail(message + " (the lab is required here: CI or EMS_REQUIRE_LAB=1)", pytrace=False)
     pytest.skip(message)
+
+
+@contextlib.contextmanager
+def seeded_readiness_lab(forest, tag, users=0):
+    """A lab of its own with one forest seeded with IdFix defects (tests/lab/readiness_defects.py),
+    always removed: the directory readiness and remediation tests."""
+    check_lab_preflight()
+    state = tempfile.mkdtemp(prefix=STATE_PREFIX + tag + "-")
+    the_lab = emslab.Lab(state, env=project_env(), log=lambda msg: print(msg, file=sys.stderr))
+    try:
+        try:
+            the_lab.up([emslab.ForestSpec(forest, "2008_R2", schema="2012_R2", users=users)])
+            readiness_defects.seed(the_lab, forest, os.path.join(state, "seed"))
+        except (emslab.LabError, RuntimeError) as exc:
+            pytest.fail("the seeded forest did not start (logs in %s): %s" % (state, exc), pytrace=False)
+        yield the_lab
+    finally:
+        the_lab.down()
 
 
 @pytest.fixture(scope="session")

@@ -17,13 +17,12 @@ import os
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 
 import pytest
 import yaml
 
-from conftest import ROOT, STATE_PREFIX, check_lab_preflight, emslab, project_env
+from conftest import ROOT, seeded_readiness_lab
 from module_runner import conn_args
 
 sys.path.insert(0, str(ROOT / "tests" / "lab"))
@@ -53,18 +52,8 @@ BUILTIN_SKIPPED = {"critical_system_object": 34, "well_known_exclusion": 5, "sec
 @pytest.fixture(scope="module")
 def rlab():
     """The seeded forest, started for this module and always removed."""
-    check_lab_preflight()
-    state = tempfile.mkdtemp(prefix=STATE_PREFIX + "readiness-")
-    lab = emslab.Lab(state, env=project_env(), log=lambda msg: print(msg, file=sys.stderr))
-    try:
-        try:
-            lab.up([emslab.ForestSpec(FOREST, "2008_R2", schema="2012_R2", users=GENERATED_USERS)])
-            seed.seed(lab, FOREST, os.path.join(state, "seed"))
-        except (emslab.LabError, RuntimeError) as exc:
-            pytest.fail("the seeded readiness forest did not start (logs in %s): %s" % (state, exc), pytrace=False)
+    with seeded_readiness_lab(FOREST, "readiness", GENERATED_USERS) as lab:
         yield lab
-    finally:
-        lab.down()
 
 
 @pytest.fixture(scope="module")

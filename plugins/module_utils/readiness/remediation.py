@@ -1,0 +1,518 @@
+# Copyright (c) ems.enable contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Apply reviewed fixes of a directory readiness report (ems.enable.directory_remediation), with undo.
+
+Flow (every step before the first write can fail without changing anything):
+1. read and check the decisions file (the scan's CSV or JSON with `decision` and `new_value` added per
+   row): one error line naming the row and the field, before any connection;
+2. connect with the scans' options and safety rules (ldap_client.connect: TLS or sealed Kerberos; DC
+   failover happens here, never after the first write: all writes go through this one connection);
+3. read every object named by a decided row and plan each row: deleted since the scan, conflict (the
+   value is no longer the scanned one), already applied (a second run), refused (the new value fails
+   IdFix's rules again - rules.RuleEngine on the object as it would be - or is held by another object,
+   found by an LDAP search on the attribute, or by another row of the file), or a change;
+4. write the undo LDIF atomically (temporary file, mode 0600, rename) before the first change;
+5. apply the changes, one modify per row; a refused write is reported for its row, and the undo LDIF
+   is rewritten (atomically) with the changes that were made.
+
+Concurrency is checked on values only: the scan's report carries no uSNChanged/whenChanged. A row is
+written only when the attribute still holds exactly the scanned value (for proxyAddresses, the value
+is still one of the object's values), and the modify itself is conditional (single-valued attributes:
+delete of the scanned value + add of the new one in one request, so a value changed in between makes
+the DC refuse the request instead of overwriting it).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import csv
+import json
+import os
+import tempfile
+
+from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.readiness import report
+from ansible_collections.ems.enable.plugins.module_utils.readiness import rules
+
+try:
+    import ldap
+    import ldap.dn
+    import ldap.filter
+    import ldif
+except ImportError:  # pragma: no cover - ldap_client.check_requirements() reports it
+    ldap = None
+
+DECISIONS = ("edit", "remove", "complete", "skip")
+MULTI_VALUED = frozenset({"proxyAddresses"})
+REMEDIATION_SPEC = dict(
+    lc.LDAP_ARGUMENT_SPEC,
+    mode=dict(type="str", default="apply", choices=["apply", "undo"]),
+    decisions_file=dict(type="path"),
+    undo_file=dict(type="path", required=True),
+)
+REMEDIATION_KWARGS = {"required_if": [("mode", "apply", ("decisions_file",))]}
+_FORMULA = report._FORMULA_CHARS  # pylint: disable=protected-access  # the CSV's own escaping
+
+
+def _input(message, remedy=None):
+    return lc.LdapError(message, remedy, kind="input")
+
+
+# ---- the decisions file -----------------------------------------------------------------------
+
+class Row:
+    """One decided row of the report."""
+
+    __slots__ = ("where", "dn", "attribute", "values", "decision", "new_value", "suggested", "status", "reason",
+                 "before", "after")
+
+    def __init__(self, where, dn, attribute, values, decision, new_value, suggested):
+        self.where = where  # "row 12" (JSON) or "line 12" (CSV)
+        self.dn = dn
+        self.attribute = attribute
+        self.values = values  # candidate scanned values (CSV: with and without the formula quote); [None] absent
+        self.decision = decision
+        self.new_value = new_value
+        self.suggested = suggested
+        self.status = None
+        self.reason = None
+        self.before = self.after = None
+
+    def outcome(self):
+        out = {"where": self.where, "dn": self.dn, "attribute": self.attribute, "decision": self.decision,
+               "status": self.status}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+def _csv_unquote(text):
+    """The CSV quotes a cell starting with a formula character with a leading ': undo it."""
+    if text and text[0] == "'" and text[1:2] and text[1] in _FORMULA:
+        return text[1:]
+    return text
+
+
+def _csv_rows(path):
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in report.CSV_COLUMNS + ("decision",) if c not in (reader.fieldnames or [])]
+        if missing:
+            raise _input("decisions_file: %s: the CSV lacks the column%s %s (the scan's columns plus decision "
+                         "and new_value)." % (path, "s" if len(missing) > 1 else "", ", ".join(missing)))
+        for record in reader:
+            raw = record.get("value") or ""
+            values = [None] if raw == "" else list(dict.fromkeys([_csv_unquote(raw), raw]))
+            yield ("line %d" % reader.line_num, record.get("dn") and _csv_unquote(record["dn"]), record.get("attribute"),
+                   values, record.get("decision"), _csv_unquote(record.get("new_value") or "") or None,
+                   _csv_unquote(record.get("suggested_value") or "") or None)
+
+
+def _json_rows(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except ValueError as exc:
+        raise _input("decisions_file: %s is not valid JSON: %s." % (path, exc)) from None
+    if not isinstance(data, dict) or data.get("format") != report.REPORT_FORMAT or not isinstance(data.get("rows"), list):
+        raise _input("decisions_file: %s is not a directory readiness report (format %s with rows)." % (
+            path, report.REPORT_FORMAT))
+    if data.get("complete") is not True:
+        raise _input("decisions_file: %s is not a complete scan (no \"complete\": true)." % path)
+    for index, record in enumerate(data["rows"], 1):
+        if not isinstance(record, dict):
+            raise _input("decisions_file: row %d: not an object." % index)
+        for field in ("dn", "attribute", "value", "decision", "new_value", "suggested_value"):
+            if record.get(field) is not None and not isinstance(record[field], str):
+                raise _input("decisions_file: row %d: field %s: must be a string." % (index, field))
+        yield ("row %d" % index, record.get("dn"), record.get("attribute"), [record.get("value") or None],
+               record.get("decision"), record.get("new_value") or None, record.get("suggested_value") or None)
+
+
+def read_decisions(path):
+    """Checked rows of the decisions file (rows without a decision are counted, not returned)."""
+    if not path or not os.path.isfile(path):
+        raise _input("decisions_file: %s is not a file." % path,
+                     "Give the CSV or JSON report of ems.enable.directory_readiness with a decision per row.")
+    lower = path.lower()
+    if not lower.endswith((".csv", ".json")):
+        raise _input("decisions_file: %s: give a .csv or .json report." % path)
+    lc.check_requirements()
+    try:
+        records = list((_csv_rows if lower.endswith(".csv") else _json_rows)(path))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise _input("decisions_file: cannot read %s: %s." % (path, exc)) from None
+    rows, undecided, seen = [], 0, {}
+    for where, dn, attribute, values, decision, new_value, suggested in records:
+        decision = (decision or "").strip().lower()
+        if not decision:
+            undecided += 1
+            continue
+        if decision not in DECISIONS:
+            raise _input("decisions_file: %s: field decision: %r is not one of %s (or empty: not decided)." % (
+                where, decision, ", ".join(DECISIONS)))
+        if attribute not in rules.RULE_ATTRIBUTES:
+            raise _input("decisions_file: %s: field attribute: %r is not one of IdFix's attributes (%s)." % (
+                where, attribute, ", ".join(rules.RULE_ATTRIBUTES)))
+        try:
+            dn = ldap.dn.dn2str(ldap.dn.str2dn(dn or ""))
+        except (ldap.DECODING_ERROR, TypeError, ValueError):
+            dn = ""
+        if not dn:
+            raise _input("decisions_file: %s: field dn: %r is not a distinguished name." % (where, dn))
+        if decision == "edit":
+            new_value = new_value or suggested
+            if not new_value:
+                raise _input("decisions_file: %s: field new_value: an edit needs a value (the row has no "
+                             "suggested_value)." % where)
+            if new_value != new_value.strip() or any(ord(c) < 32 for c in new_value):
+                raise _input("decisions_file: %s: field new_value: leading or trailing whitespace or control "
+                             "characters." % where)
+        elif new_value and decision != "skip":
+            raise _input("decisions_file: %s: field new_value: only an edit takes a value (decision is %s)." % (
+                where, decision))
+        if decision == "remove" and values == [None]:
+            raise _input("decisions_file: %s: field decision: remove, but the row has no value." % where)
+        key = (dn.lower(), attribute, (values[0] or "").lower() if attribute in MULTI_VALUED else "")
+        if key in seen and decision not in ("skip", "complete"):
+            raise _input("decisions_file: %s: field decision: %s changes the same value as %s." % (
+                where, dn, seen[key]))
+        if decision not in ("skip", "complete"):
+            seen[key] = where
+        rows.append(Row(where, dn, attribute, values, decision, new_value if decision == "edit" else None,
+                        suggested))
+    return rows, undecided
+
+
+# ---- planning -----------------------------------------------------------------------------------
+
+def _texts(entry, attribute):
+    for name, values in (entry or {}).items():
+        if name.lower() == attribute.lower():
+            return [v.decode("utf-8", "replace") for v in values]
+    return []
+
+
+def _raw_entry(entry):
+    canon = {a.lower(): a for a in rules.QUERY_ATTRIBUTES}
+    return {canon[k.lower()]: v for k, v in entry.items() if k.lower() in canon}
+
+
+def _rule_errors(engine_rows, tlds, dn, entry, attribute, value, others):
+    """The errors IdFix's rules find for `attribute` = value on this object (others: its other values)."""
+    raw = _raw_entry(entry)
+    values = ([] if value is None else [value]) + list(others)
+    if values:
+        raw[attribute] = [v.encode("utf-8") for v in values]
+    else:
+        raw.pop(attribute, None)
+    del engine_rows[:]
+    engine = rules.RuleEngine(tlds, engine_rows.append)
+    engine.process(dn, raw)
+    return sorted({kind for row in engine_rows if row["attribute"] == attribute and row["value"] == value
+                   for kind in row["errors"]})
+
+
+def _holders(conn, bases, attribute, value, dn):
+    flt = "(%s=%s)" % (attribute, ldap.filter.escape_filter_chars(value))
+    found = []
+    for base in bases:
+        for holder, _entry in conn.search(base, flt, ["1.1"]):
+            if holder.lower() != dn.lower():
+                found.append(holder)
+    return found
+
+
+def plan(conn, rows):
+    """Set each row's status: change, complete, skip, already_applied, conflict, deleted, refused."""
+    tlds = ad_facts.routable_tlds()
+    bases = lc.all_text(conn.root_dse, "defaultNamingContext")
+    attrs = list(rules.QUERY_ATTRIBUTES)
+    entries = {}
+    claimed = {}
+    engine_rows = []
+    for row in rows:
+        if row.decision == "skip":
+            row.status = "skipped"
+            continue
+        key = row.dn.lower()
+        if key not in entries:
+            entries[key] = conn.read_entry(row.dn, attrs)
+        entry = entries[key]
+        if entry is None:
+            row.status, row.reason = "deleted", "the object no longer exists (deleted or moved since the scan)"
+            continue
+        current = _texts(entry, row.attribute)
+        multi = row.attribute in MULTI_VALUED
+        target = row.new_value if row.decision == "edit" else None
+        if multi:
+            present = [v for v in row.values if v in current]
+            scanned = present[0] if present else row.values[0]
+            if not present:
+                done = (row.decision == "remove" or target in current) and row.decision != "complete"
+            else:
+                done = False
+        else:
+            now = current[0] if current else None
+            present = [v for v in row.values if v == now]
+            scanned = present[0] if present else row.values[0]
+            done = not present and row.decision != "complete" and now == target
+        if done:
+            row.status = "already_applied"
+            continue
+        if not present:
+            row.status = "conflict"
+            row.reason = "the value changed since the scan (now %s); left as it is" % (
+                "absent" if not current else "different")
+            continue
+        if row.decision == "complete":
+            row.status, row.reason = "completed", "accepted as is (the scan reports it again, as IdFix does)"
+            continue
+        others = [v for v in current if v != scanned] if multi else []
+        errors = _rule_errors(engine_rows, tlds, row.dn, entry, row.attribute, target, others)
+        if errors:
+            row.status = "refused"
+            row.reason = "the %s value still fails IdFix's rules: %s" % (
+                "new" if target is not None else "remaining", ", ".join(errors))
+            continue
+        if target is not None and row.attribute in ("mail", "mailNickname", "proxyAddresses", "sAMAccountName",
+                                                    "targetAddress", "userPrincipalName"):
+            claim = (row.attribute, target.lower())
+            if claim in claimed:
+                row.status, row.reason = "refused", "the new value duplicates the new value of %s" % claimed[claim]
+                continue
+            holders = _holders(conn, bases, row.attribute, target, row.dn)
+            if holders:
+                row.status = "refused"
+                row.reason = "the new value would be a duplicate: %s holds it" % holders[0]
+                continue
+            claimed[claim] = row.where
+        row.status = "change"
+        row.before = scanned
+        row.after = target
+        if multi:
+            entry_values = [v for v in current if v != scanned] + ([target] if target is not None else [])
+        else:
+            entry_values = [target] if target is not None else []
+        # later rows of the same object see this change
+        entry = {k: v for k, v in entry.items() if k.lower() != row.attribute.lower()}
+        if entry_values:
+            entry[row.attribute] = [v.encode("utf-8") for v in entry_values]
+        entries[key] = entry
+    return rows
+
+
+def swap(attribute, remove, add):
+    """One conditional modify: delete the exact value `remove`, add `add` (either may be None).
+
+    Apply: swap(before, after) - the DC refuses it when the scanned value has changed meanwhile.
+    Undo: swap(after, before) - restores exactly what the apply found."""
+    mods = []
+    if remove is not None:
+        mods.append((ldap.MOD_DELETE, attribute, [remove.encode("utf-8")]))
+    if add is not None:
+        mods.append((ldap.MOD_ADD, attribute, [add.encode("utf-8")]))
+    return mods
+
+
+# ---- the undo LDIF --------------------------------------------------------------------------------
+
+def _ldif_line(name, value):
+    text = value.decode("utf-8") if isinstance(value, bytes) else value
+    safe = (text.isascii() and text == text.strip() and not text.startswith((":", "<"))
+            and not any(ord(c) < 32 or ord(c) == 127 for c in text))
+    if safe:
+        return "%s: %s\n" % (name, text)
+    return "%s:: %s\n" % (name, base64.b64encode(text.encode("utf-8")).decode("ascii"))
+
+
+def undo_ldif(rows):
+    """LDIF (RFC 2849) change records that undo the rows, last change first."""
+    parts = ["version: 1\n# ems.enable.directory_remediation undo: apply with ldapmodify -f this file,\n"
+             "# or with the module's mode=undo. Restores every touched value exactly.\n"]
+    for row in reversed(rows):
+        text = "\n" + _ldif_line("dn", row.dn) + "changetype: modify\n"
+        ops = []
+        for op, attr, values in swap(row.attribute, row.after, row.before):
+            name = "delete" if op == ldap.MOD_DELETE else "add"
+            ops.append("%s: %s\n%s-\n" % (name, attr, "".join(_ldif_line(attr, v) for v in values)))
+        parts.append(text + "".join(ops))
+    return "".join(parts)
+
+
+def write_atomically(path, text):
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".partial-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class _UndoParser(ldif.LDIFParser if ldap else object):
+    def __init__(self, handle):
+        super().__init__(handle)
+        self.records = []
+
+    def handle_modify(self, dn, modops, controls=None):  # pylint: disable=unused-argument
+        self.records.append((dn, modops))
+
+
+def read_undo(path):
+    if not path or not os.path.isfile(path):
+        raise _input("undo_file: %s is not a file." % path, "Give the undo LDIF written by an apply.")
+    lc.check_requirements()
+    try:
+        with open(path, "rb") as handle:
+            parser = _UndoParser(handle)
+            parser.parse_change_records()
+    except (OSError, ValueError) as exc:
+        raise _input("undo_file: %s is not a valid undo LDIF: %s." % (path, exc)) from None
+    rows = []
+    for number, (dn, modops) in enumerate(parser.records, 1):
+        before = after = attribute = None
+        for op, attr, values in modops:
+            if op not in (ldap.MOD_DELETE, ldap.MOD_ADD) or len(values or []) != 1 or attr not in rules.RULE_ATTRIBUTES \
+                    or attribute not in (None, attr):
+                raise _input("undo_file: %s: record %d (%s) is not an undo record of this module." % (path, number, dn))
+            attribute = attr
+            if op == ldap.MOD_DELETE:
+                after = values[0].decode("utf-8")  # undo deletes the value the apply wrote
+            else:
+                before = values[0].decode("utf-8")
+        row = Row("record %d" % number, dn, attribute, [after], "undo", before, None)
+        rows.append(row)
+    return rows
+
+
+# ---- running --------------------------------------------------------------------------------------
+
+def _diff(rows):
+    by_dn = {}
+    for row in rows:
+        if row.status in ("change", "changed"):
+            before, after = by_dn.setdefault(row.dn, ([], []))
+            if row.before is not None:
+                before.append("%s: %s" % (row.attribute, row.before))
+            if row.after is not None:
+                after.append("%s: %s" % (row.attribute, row.after))
+    return [{"before_header": dn, "after_header": dn, "before": "\n".join(b) + "\n", "after": "\n".join(a) + "\n"}
+            for dn, (b, a) in by_dn.items()]
+
+
+def _write(conn, row, mods):
+    try:
+        conn.conn.modify_ext_s(row.dn, mods)
+    except ldap.NO_SUCH_OBJECT:
+        row.status, row.reason = "deleted", "the object was deleted while the run was writing"
+        return False
+    except ldap.NO_SUCH_ATTRIBUTE:
+        row.status, row.reason = "conflict", "the value changed while the run was writing; left as it is"
+        return False
+    except (ldap.CONSTRAINT_VIOLATION, ldap.ATTRIBUTE_OR_VALUE_EXISTS, ldap.UNWILLING_TO_PERFORM,
+            ldap.INSUFFICIENT_ACCESS, ldap.OBJECT_CLASS_VIOLATION, ldap.INVALID_SYNTAX) as exc:
+        info = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+        row.status = "failed"
+        row.reason = "the DC refused the change: %s" % " ".join(str(info.get("desc", exc)).split()) + (
+            " (%s)" % " ".join(str(info["info"]).split()) if info.get("info") else "")
+        return False
+    except ldap.LDAPError as exc:
+        conn.fail(exc)
+    row.status = "changed"
+    return True
+
+
+def _summary(rows, undecided):
+    counts = dict.fromkeys(("changed", "would_change", "already_applied", "completed", "skipped", "conflict",
+                            "deleted", "refused", "failed"), 0)
+    for row in rows:
+        counts["would_change" if row.status == "change" else row.status] += 1
+    counts["undecided"] = undecided
+    counts["rows"] = len(rows) + undecided
+    return counts
+
+
+def run_directory_remediation(params, check_mode=False):
+    """Apply (or undo) reviewed fixes; check mode plans and writes nothing."""
+    params = dict(params)
+    warnings = lc.validate_params(params)
+    undo_path = params["undo_file"]
+    if params["mode"] == "apply":
+        rows, undecided = read_decisions(params["decisions_file"])
+        parent = os.path.dirname(os.path.abspath(undo_path))
+        if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
+            raise _input("undo_file: the directory %s does not exist or is not writable." % parent)
+    else:
+        rows, undecided = read_undo(undo_path), 0
+    conn = lc.connect(params)
+    try:
+        if params["mode"] == "apply":
+            plan(conn, rows)
+        else:
+            _plan_undo(conn, rows)
+        todo = [row for row in rows if row.status == "change"]
+        if todo and params["mode"] == "apply" and os.path.exists(undo_path) and not check_mode:
+            raise _input("undo_file: %s already exists (the undo of an earlier apply): give a new file name." %
+                         undo_path, "Keep every undo LDIF; each apply writes its own.")
+        if todo and not check_mode:
+            if params["mode"] == "apply":
+                write_atomically(undo_path, undo_ldif(todo))
+            try:
+                for row in todo:
+                    _write(conn, row, swap(row.attribute, row.before, row.after))
+            finally:  # also when the connection is lost: the undo LDIF holds exactly what was changed
+                done = [row for row in todo if row.status == "changed"]
+                if params["mode"] == "apply" and len(done) != len(todo):
+                    write_atomically(undo_path, undo_ldif(done))
+    finally:
+        conn.close()
+    summary = _summary(rows, undecided)
+    result = {
+        "changed": bool(summary["changed"] or summary["would_change"]),
+        "mode": params["mode"],
+        "server": conn.server,
+        "summary": summary,
+        "rows": [row.outcome() for row in rows],
+        "diff": _diff(rows),
+        "warnings": warnings,
+    }
+    if params["mode"] == "apply" and summary["changed"]:
+        result["undo_file"] = undo_path
+    if summary["failed"]:
+        result["failed"] = True
+        result["msg"] = "%s change%s refused by %s (see rows); %s made, undo LDIF %s." % (
+            summary["failed"], "" if summary["failed"] == 1 else "s", conn.server, summary["changed"], undo_path)
+    return result
+
+
+def _plan_undo(conn, rows):
+    """Undo records: restore unless already restored; a value changed since the apply is a conflict."""
+    for row in rows:
+        entry = conn.read_entry(row.dn, [row.attribute])
+        if entry is None:
+            row.status, row.reason = "deleted", "the object no longer exists"
+            continue
+        current = _texts(entry, row.attribute)
+        written, restore = row.values[0], row.new_value
+        if row.attribute in MULTI_VALUED:
+            restored = (written is None or written not in current) and (restore is None or restore in current)
+            applied = (written is None or written in current) and (restore is None or restore not in current)
+        else:
+            now = current[0] if current else None
+            restored, applied = now == restore, now == written
+        row.before, row.after = written, restore
+        if restored:
+            row.status = "already_applied"
+        elif applied:
+            row.status = "change"
+        else:
+            row.status, row.reason = "conflict", "the value changed since the apply; left as it is"

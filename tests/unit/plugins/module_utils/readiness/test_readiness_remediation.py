@@ -1,0 +1,190 @@
+"""directory_remediation without a DC: the decisions file checks, planning, the undo LDIF."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import stat
+
+import ldap
+import pytest
+
+from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.readiness import remediation as rem
+from ansible_collections.ems.enable.plugins.module_utils.readiness import report
+
+BASE = "DC=corp,DC=example,DC=com"
+ANN = "CN=Ann,OU=T," + BASE
+BOB = "CN=Bob,OU=T," + BASE
+
+
+def row(attribute, value, decision, new_value=None, suggested=None, dn=ANN):
+    return {"dn": dn, "object_class": "user", "attribute": attribute, "value": value, "errors": ["character"],
+            "suggested_value": suggested, "action": "edit", "decision": decision, "new_value": new_value}
+
+
+def write_json(tmp_path, rows, **extra):
+    data = {"format": report.REPORT_FORMAT, "rows": rows, "complete": True}
+    data.update(extra)
+    path = tmp_path / "scan.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return str(path)
+
+
+def write_csv(tmp_path, rows):
+    path = tmp_path / "scan.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(report.CSV_COLUMNS + ("decision", "new_value"))
+        for r in rows:
+            writer.writerow(r)
+    return str(path)
+
+
+class FakeConn:
+    server = "dc1.corp.example.com"
+
+    def __init__(self, entries):
+        self.entries = entries
+        self.root_dse = {"defaultNamingContext": [BASE.encode()]}
+        self.conn = self
+        self.writes = []
+
+    def read_entry(self, dn, attrs=None, scope=None):
+        entry = self.entries.get(dn.lower())
+        return None if entry is None else {k: [v.encode() for v in vs] for k, vs in entry.items()}
+
+    def search(self, base, flt, attrs, scope=None, page_size=1000):
+        attr, value = flt[1:-1].split("=", 1)
+        for dn, entry in self.entries.items():
+            if any(v.lower() == value.lower() for v in entry.get(attr, [])):
+                yield dn, {}
+
+    def modify_ext_s(self, dn, mods):
+        entry = self.entries[dn.lower()]
+        for op, attr, values in mods:
+            current = entry.setdefault(attr, [])
+            for value in values:
+                value = value.decode()
+                if op == ldap.MOD_DELETE:
+                    if value not in current:
+                        raise ldap.NO_SUCH_ATTRIBUTE({"desc": "No such attribute"})
+                    current.remove(value)
+                else:
+                    current.append(value)
+            if not current:
+                del entry[attr]
+        self.writes.append((dn, mods))
+
+    def close(self):
+        pass
+
+
+def directory():
+    return {
+        ANN.lower(): {"cn": ["Ann"], "objectClass": ["top", "person", "user"], "sAMAccountName": ["ann"],
+                      "userPrincipalName": ["ann lee@corp.example.com"],
+                      "proxyAddresses": ["SMTP:ann@contoso.com", "smtp:sp ace@contoso.com"]},
+        BOB.lower(): {"cn": ["Bob"], "objectClass": ["top", "person", "user"], "sAMAccountName": ["bob"],
+                      "userPrincipalName": ["bob@corp.example.com"], "mail": ["taken@contoso.com"]},
+    }
+
+
+@pytest.mark.parametrize("bad, field", [
+    (row("userPrincipalName", "x", "fix"), "decision"),
+    (row("cn", "x", "edit", "y"), "attribute"),
+    (dict(row("userPrincipalName", "x", "edit", "y"), dn="not a dn"), "dn"),
+    (row("userPrincipalName", "x", "edit"), "new_value"),
+    (row("userPrincipalName", "x", "remove", "y"), "new_value"),
+    (row("userPrincipalName", "x", "edit", " y"), "new_value"),
+    (row("displayName", None, "remove"), "decision"),
+])
+def test_bad_rows_name_the_row_and_field(tmp_path, bad, field):
+    path = write_json(tmp_path, [row("mail", "a@b.com", "skip"), bad])
+    with pytest.raises(lc.LdapError) as err:
+        rem.read_decisions(path)
+    assert err.value.kind == "input"
+    assert "row 2: field %s" % field in str(err.value)
+
+
+def test_file_level_checks(tmp_path):
+    (tmp_path / "x.txt").touch()
+    with pytest.raises(lc.LdapError, match="give a .csv or .json"):
+        rem.read_decisions(str(tmp_path / "x.txt"))
+    with pytest.raises(lc.LdapError, match="is not a file"):
+        rem.read_decisions(str(tmp_path / "missing.json"))
+    with pytest.raises(lc.LdapError, match="not a complete scan"):
+        rem.read_decisions(write_json(tmp_path, [], complete=False))
+    (tmp_path / "bad.csv").write_text("dn,attribute\n", encoding="utf-8")
+    with pytest.raises(lc.LdapError, match="lacks the columns"):
+        rem.read_decisions(str(tmp_path / "bad.csv"))
+
+
+def test_csv_undoes_the_formula_quote_and_counts_undecided(tmp_path):
+    path = write_csv(tmp_path, [
+        (ANN, "user", "mail", "'=x@contoso.com", "character", "x@contoso.com", "edit", "edit", ""),
+        (ANN, "user", "givenName", "G", "length", "", "edit", "", ""),
+    ])
+    rows, undecided = rem.read_decisions(path)
+    assert undecided == 1 and len(rows) == 1
+    assert rows[0].values == ["=x@contoso.com", "'=x@contoso.com"] and rows[0].new_value == "x@contoso.com"
+    assert rows[0].where == "line 2"
+
+
+def test_plan_apply_undo_and_second_apply(tmp_path, monkeypatch):
+    entries = directory()
+    conn = FakeConn(entries)
+    monkeypatch.setattr(lc, "connect", lambda params: conn)
+    path = write_json(tmp_path, [
+        row("userPrincipalName", "ann lee@corp.example.com", "edit", suggested="annlee@corp.example.com"),
+        row("proxyAddresses", "smtp:sp ace@contoso.com", "remove"),
+        row("mail", None, "edit", "taken@contoso.com"),  # another object holds it
+        row("sAMAccountName", "bob", "edit", "bad+sam", dn=BOB),  # still fails a rule
+        row("mail", "old@contoso.com", "edit", "new@contoso.com", dn=BOB),  # changed since the scan
+        row("givenName", "G", "complete"),
+        row("mail", "a@contoso.com", "edit", "b@contoso.com", dn="CN=Gone," + BASE),
+    ])
+    undo = str(tmp_path / "undo.ldif")
+    params = {"server": ["dc1"], "transport": "ldaps", "auth": "simple", "username": "u", "password": "p",
+              "ca_file": None, "validate_certs": True, "timeout": 5, "allow_cleartext": False, "port": None,
+              "mode": "apply", "decisions_file": path, "undo_file": undo}
+    monkeypatch.setattr(lc, "validate_params", lambda p: [])
+    check = rem.run_directory_remediation(params, check_mode=True)
+    statuses = [r["status"] for r in check["rows"]]
+    assert statuses == ["change", "change", "refused", "refused", "conflict", "conflict", "deleted"]
+    assert "duplicate" in check["rows"][2]["reason"] and "character" in check["rows"][3]["reason"]
+    assert check["changed"] and not conn.writes and not os.path.exists(undo)
+    assert check["diff"] == [{"before_header": ANN, "after_header": ANN,
+                              "before": "userPrincipalName: ann lee@corp.example.com\n"
+                                        "proxyAddresses: smtp:sp ace@contoso.com\n",
+                              "after": "userPrincipalName: annlee@corp.example.com\n"}]
+    before = json.loads(json.dumps(entries))
+    done = rem.run_directory_remediation(params)
+    assert done["summary"]["changed"] == 2 and done["changed"]
+    assert entries[ANN.lower()]["userPrincipalName"] == ["annlee@corp.example.com"]
+    assert entries[ANN.lower()]["proxyAddresses"] == ["SMTP:ann@contoso.com"]
+    assert stat.S_IMODE(os.stat(undo).st_mode) == 0o600
+    again = rem.run_directory_remediation(params)
+    assert not again["changed"] and again["summary"]["already_applied"] == 2
+    undone = rem.run_directory_remediation(dict(params, mode="undo"))
+    assert undone["summary"]["changed"] == 2
+    after = json.loads(json.dumps(entries))
+    for dn in (ANN.lower(),):
+        assert {k: sorted(v) for k, v in after[dn].items()} == {k: sorted(v) for k, v in before[dn].items()}
+    assert not rem.run_directory_remediation(dict(params, mode="undo"))["changed"]
+
+
+def test_undo_ldif_encodes_unsafe_values_and_parses_back(tmp_path):
+    r = rem.Row("row 1", "CN=M\u00fcller," + BASE, "displayName", [" lead"], "edit", "M\u00fcller", None)
+    r.before, r.after = " lead", "M\u00fcller"
+    text = rem.undo_ldif([r])
+    assert "displayName:: " in text and "dn:: " in text
+    path = tmp_path / "u.ldif"
+    path.write_text(text, encoding="utf-8")
+    (back,) = rem.read_undo(str(path))
+    assert back.dn == r.dn and back.values == ["M\u00fcller"] and back.new_value == " lead"
+    parser = rem._UndoParser(io.BytesIO(text.encode()))
+    parser.parse_change_records()
+    assert len(parser.records) == 1
