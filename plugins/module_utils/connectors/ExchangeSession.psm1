@@ -43,7 +43,15 @@ Function Connect-EmsExchangeSession {
     )
 
     $server = $Module.Params.exchange_server
-    $uri = "http://$server/PowerShell/"
+    # One host, never a URL, port, path or space (the rule of module_utils/network/host_names.py):
+    # Uri.CheckHostName gives Dns, IPv4 or IPv6 only for a bare host name or address. The URI is then
+    # built from its parts by UriBuilder, not spliced (it brackets an IPv6 address).
+    $hostType = [System.Uri]::CheckHostName($server)
+    if ($hostType -notin @([System.UriHostNameType]::Dns, [System.UriHostNameType]::IPv4, [System.UriHostNameType]::IPv6)) {
+        $Module.FailJson(("exchange_server: '{0}' is not a host name. Remedy: give the Exchange server's FQDN alone " +
+                "(no scheme, port, path or space).") -f $server)
+    }
+    $uri = (New-Object -TypeName System.UriBuilder -ArgumentList @('http', $server, 80, 'PowerShell/')).Uri.AbsoluteUri
     $sessionParams = @{
         ConfigurationName = 'Microsoft.Exchange'
         ConnectionUri = $uri

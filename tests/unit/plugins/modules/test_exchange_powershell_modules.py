@@ -84,3 +84,19 @@ def test_every_cmdlet_call_is_cited(name):
             header = "\n".join(lines[:40])
             assert match.lower() in context.lower() or match.lower() in header.lower(), (name, number + 1, match)
             assert "learn.microsoft.com" in context or match in header, (name, number + 1, match)
+
+
+def test_exchange_session_checks_the_host_and_builds_the_uri_from_parts():
+    """Issue 13: exchange_server is one host (Uri.CheckHostName: Dns, IPv4 or IPv6), refused with a line naming
+    the option otherwise, and the connection URI comes from UriBuilder, never from splicing the value into a
+    string (a value with a path or a second URL would otherwise reach New-PSSession)."""
+    source = SESSION.read_text(encoding="utf-8")
+    code = "\n".join(line.split("#", 1)[0] for line in source.splitlines())  # comments out
+    assert not re.search(r'"https?://\$', code), "the URI is spliced from a string"
+    check = code.index("[System.Uri]::CheckHostName($server)")
+    refuse = code.index("exchange_server: '{0}' is not a host name")
+    build = code.index("System.UriBuilder")
+    session = code.index("ConnectionUri = $uri")
+    assert check < refuse < build < session  # checked and refused before the URI exists or is used
+    for kind in ("Dns", "IPv4", "IPv6"):
+        assert "[System.UriHostNameType]::%s" % kind in code
