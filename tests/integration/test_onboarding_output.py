@@ -575,3 +575,49 @@ def test_assess_writes_the_four_reports(assess_run):
 def test_assess_never_shows_the_vaulted_ldap_password(assess_run):
     proc, report, _tmp = assess_run
     assert LAB_PASSWORD not in all_text(proc, report)
+
+
+# --- order (issue 13) ----------------------------------------------------------------------------
+
+ORDER_PLAY = """\
+- name: Enable core | Order of the report whatever the forks
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: A change that finishes in a different order on each host
+      ansible.builtin.command:
+        argv: [sleep, "{{ (0.05 * (groups['all'] | length - groups['all'].index(inventory_hostname))) | round(2) }}"]
+      changed_when: true
+    - name: A message per host
+      ansible.builtin.debug:
+        msg: "{{ inventory_hostname }}"
+"""
+
+
+def _without_times(value):
+    if isinstance(value, dict):
+        return {k: _without_times(v) for k, v in value.items()
+                if k not in ("started", "finished", "duration", "id", "report_dir")}
+    if isinstance(value, list):
+        return [_without_times(v) for v in value]
+    return value
+
+
+def test_report_json_is_the_same_with_forks_1_and_10(tmp_path):
+    """Every list of report.json is in a stable order: a run with forks 1 and one with forks 10 (hosts
+    finishing in the opposite order) give the same report apart from times."""
+    hosts = ["order%02d ansible_connection=local ansible_python_interpreter=%s" % (i, sys.executable)
+             for i in range(10)]
+    (tmp_path / "hosts").write_text("[all]\n" + "\n".join(hosts) + "\n")
+    (tmp_path / "play.yml").write_text(ORDER_PLAY)
+    reports = []
+    for forks in ("1", "10"):
+        base = tmp_path / ("r" + forks)
+        proc = run_playbook(["-i", "hosts", "--forks", forks, "play.yml"], env={"EMS_REPORT_DIR": str(base)},
+                            cwd=tmp_path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        (run,) = report_dirs(base)
+        reports.append(json.loads((run / "report.json").read_text()))
+    one, ten = (_without_times(r) for r in reports)
+    assert len(one["changes"]) == 10 and [c["host"] for c in one["changes"]] == sorted(c["host"] for c in one["changes"])
+    assert one == ten
