@@ -55,9 +55,10 @@ def two_domains(lab, tmp_path_factory):
     # the connector account lives in corp, with both rights on corp's root only
     samba_tool(other.dcs[0], "user", "create", connector, "Conn-Passw0rd-%s!" % tag)
     sid = object_sid(other.dcs[0], connector)
-    for right in (RDC, RDC_ALL):
-        samba_tool(other.dcs[0], "dsacl", "set", "--objectdn=" + other.base_dn,
-                   "--sddl=(OA;;CR;%s;;%s)" % (right, sid))
+    # on every corp DC: the locator may pick any of them, and replication of the ACL takes its time
+    for dc in other.dcs:
+        for right in (RDC, RDC_ALL):
+            samba_tool(dc, "dsacl", "set", "--objectdn=" + other.base_dn, "--sddl=(OA;;CR;%s;;%s)" % (right, sid))
     bundle = ca_bundle(tmp_path_factory.mktemp("ca"), home, other)
     deadline = time.monotonic() + 180
     for dc in other.dcs:  # every corp DC the locator may pick must know the reader
