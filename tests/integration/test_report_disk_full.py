@@ -54,8 +54,8 @@ def small_disk(tmp_path):
 @pytest.mark.parametrize("size_kb", [4, 16, 40, 80, 120])
 def test_a_full_disk_leaves_all_reports_or_none_and_one_line(small_disk, size_kb):
     model = _big_model()
-    needed = sum(len(text) for text in (ow.to_markdown(model), ow.to_html(model), ow.to_json(model),
-                                         ow.to_junit(model)))
+    texts = (ow.to_markdown(model), ow.to_html(model), ow.to_json(model), ow.to_junit(model))
+    needed = sum(len(text) for text in texts)
     assert needed > 120 * 1024  # none of the sizes holds the set: every level ends in the error
     disk = small_disk(size_kb)
     run_dir = disk / "reports" / "20231114T221320Z"
