@@ -153,11 +153,14 @@ def run_directory_readiness(params, check_mode=False):
     started = time.time()
     clock = time.monotonic()
     cpu = time.process_time()
-    the_plan = scan.plan(params)
+    try:
+        the_plan = scan.plan(params)
+    except lc.LdapError as err:
+        raise report.discard_before_scan(params["output_dir"], params.get("report_name"), err) from None
     writer = None
     try:
         warnings.extend(the_plan.warnings)
-        name = params.get("report_name") or "directory-readiness-%s" % the_plan.forest
+        name = params.get("report_name") or report.DEFAULT_PREFIX + the_plan.forest
         header = {
             "tool": "ems.enable.directory_readiness",
             "rules": rules.TABLE["source"],

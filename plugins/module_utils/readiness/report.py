@@ -25,6 +25,7 @@ from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import L
 
 CSV_COLUMNS = ("dn", "object_class", "attribute", "value", "errors", "suggested_value", "action")
 REPORT_FORMAT = "ems.enable.directory_readiness/1"
+DEFAULT_PREFIX = "directory-readiness-"  # default report name: directory-readiness-<forest>
 # Spreadsheet formula injection (OWASP "CSV injection"): a cell starting with one of these is
 # prefixed with ' in the CSV (the JSON keeps the exact value).
 _FORMULA_CHARS = "=+-@\t\r"
@@ -136,6 +137,31 @@ class ReportWriter:
         for path in list(self.partial.values()) + list(self.final.values()):
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+
+def discard_before_scan(directory, name, err):
+    """The scan failed before its forest (and so the default report name) was known.
+
+    A report named by the caller goes, as after a failed scan. Without a name the earlier reports in
+    the directory are other runs' (of this forest or others): the message says so and names them, so
+    nobody reads one as this run's result.
+    """
+    if name:
+        for kind in ("csv", "json"):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, name + "." + kind))
+        return err
+    try:
+        earlier = sorted(entry for entry in os.listdir(directory)
+                         if entry.startswith(DEFAULT_PREFIX) and entry.endswith(".json"))
+    except OSError:
+        earlier = []
+    if not earlier:
+        return err
+    shown = ", ".join(earlier[:3]) + (" and %d more" % (len(earlier) - 3) if len(earlier) > 3 else "")
+    note = " No report was written; %s in %s %s from an earlier run, not this one." % (
+        shown, directory, "is" if len(earlier) == 1 else "are")
+    return LdapError(err.message.rstrip() + note, err.remedy, server=err.server, kind=err.kind)
 
 
 def disk_full(directory, written):

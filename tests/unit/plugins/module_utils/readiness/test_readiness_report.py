@@ -134,6 +134,36 @@ def test_a_failed_scan_after_a_good_one_leaves_no_report_of_that_name(tmp_path, 
     assert os.listdir(out) == []  # the good run's report is not presented as this run's
 
 
+def _good_then_unreachable(tmp_path, monkeypatch, **names):
+    _scan_with(monkeypatch)
+    readiness.run_directory_readiness(params(tmp_path, **names))
+    out = tmp_path / "out"
+    assert len(os.listdir(out)) == 2
+
+    def unreachable(params):
+        raise lc.LdapError("Cannot reach dc1.corp.example.com:636: connection refused.", "Check the DC.")
+
+    monkeypatch.setattr(readiness.scan, "plan", unreachable)
+    with pytest.raises(lc.LdapError) as err:
+        readiness.run_directory_readiness(params(tmp_path, **names))
+    return out, str(err.value)
+
+
+def test_a_scan_that_cannot_start_removes_the_named_report(tmp_path, monkeypatch):
+    out, message = _good_then_unreachable(tmp_path, monkeypatch, report_name="scan")
+    assert os.listdir(out) == []
+    assert message == "Cannot reach dc1.corp.example.com:636: connection refused. Remedy: Check the DC."
+
+
+def test_a_scan_that_cannot_start_marks_earlier_default_reports_as_not_this_runs(tmp_path, monkeypatch):
+    out, message = _good_then_unreachable(tmp_path, monkeypatch)
+    name = "directory-readiness-corp.example.com"
+    assert sorted(os.listdir(out)) == [name + ".csv", name + ".json"]  # forest unknown: kept, but named
+    assert message == (
+        "Cannot reach dc1.corp.example.com:636: connection refused. No report was written; %s.json in %s is "
+        "from an earlier run, not this one. Remedy: Check the DC." % (name, out)), message
+
+
 def test_output_dir_is_created_and_checked(tmp_path):
     report.check_output_dir(str(tmp_path / "new" / "dir"))
     assert (tmp_path / "new" / "dir").is_dir()
