@@ -23,6 +23,7 @@ import socket
 import ssl
 import uuid
 
+from ansible_collections.ems.enable.plugins.module_utils.network import host_names
 from ansible_collections.ems.enable.plugins.module_utils.network.host_names import (
     HostNameError, check_host, check_port, check_timeout)
 
@@ -96,23 +97,8 @@ def check_requirements():
 
 
 def check_pem_ca_file(path, option="ca_file", error=LdapError):
-    """The CA file must be PEM certificates that parse, found before any connection (a DER or a
-    corrupt file otherwise surfaces as a TLS handshake error whose remedy points at the network)."""
-    remedy = "Give the PEM file (-----BEGIN CERTIFICATE-----) of the CA that issued the certificates, not DER or PKCS#12."
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(4 * 1024 * 1024)
-    except OSError as err:
-        raise error("%s: %s cannot be read (%s)." % (option, path, err.strerror or err), remedy,
-                    kind="input") from None
-    if b"-----BEGIN CERTIFICATE-----" not in data:
-        raise error("%s: %s is not a PEM CA file (no -----BEGIN CERTIFICATE----- block)." % (option, path),
-                    remedy, kind="input")
-    try:
-        ssl.create_default_context(cadata=data.decode("ascii", "replace"))
-    except (ssl.SSLError, ValueError) as err:
-        raise error("%s: %s is not a PEM CA file (%s)." % (option, path, " ".join(str(err).split())[:120]),
-                    remedy, kind="input") from None
+    """network.host_names.check_pem_ca_file with this package's error (the one rule for CA files)."""
+    host_names.check_pem_ca_file(path, option, error)
 
 
 def cleartext_warnings(params):

@@ -18,8 +18,10 @@ Every expected fault is a GraphError (errors.py): one line with the remedy, secr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 import time
 
 try:
@@ -38,6 +40,7 @@ except ImportError:  # pragma: no cover
     from urlparse import urlsplit  # type: ignore
 
 from ansible_collections.ems.enable.plugins.module_utils.graph import clouds, credentials
+from ansible_collections.ems.enable.plugins.module_utils.network import host_names
 from ansible_collections.ems.enable.plugins.module_utils.graph.errors import (
     GraphError, permission_for, redact, sign_in_error)
 
@@ -71,12 +74,17 @@ def check_requirements():
                          "pip install 'msal>=1.29,<2' (requirements.txt).", kind="requirements")
 
 
+MAX_TIMEOUT = 3600  # seconds per request, like the LDAP options
+MAX_RETRIES = 10  # retries of a throttled or failed request (MAX_TOTAL_WAIT bounds their waits)
+
+
 def _check_url(option, value):
-    parts = urlsplit(value)
-    if parts.scheme != "https" or not parts.hostname:
-        raise credentials.input_error(option, "%r is not an https:// URL" % value,
-                                      "give https://host[:port] (leave it out to use the cloud's endpoint).")
-    return value
+    return credentials.check_https_url(option, value, "https://graph.microsoft.us (leave it out to use the "
+                                       "cloud's endpoint)", path=False)
+
+
+def check_ca_file(option, path):
+    host_names.check_pem_ca_file(path, option, GraphError)
 
 
 def validate(params):
@@ -88,14 +96,14 @@ def validate(params):
         raise credentials.input_error("cloud", "%r is not a known cloud" % cloud, "use one of %s."
                                       % ", ".join(clouds.CLOUD_NAMES))
     for option in ("authority_url", "graph_url"):
-        if params.get(option):
+        if params.get(option) is not None:
             _check_url(option, params[option])
-    if params.get("ca_file") and not os.path.isfile(params["ca_file"]):
-        raise credentials.input_error("ca_file", "%s does not exist or is not a file" % params["ca_file"],
-                                      "give the PEM bundle of the CA that signs the endpoints' certificates.")
-    for option, low in (("timeout", 1), ("max_retries", 0)):
-        if params.get(option) is not None and params[option] < low:
-            raise credentials.input_error(option, "must be %d or more" % low, "give a whole number.")
+    if params.get("ca_file") is not None:
+        check_ca_file("ca_file", params["ca_file"])
+    for option, low, high in (("timeout", 1, MAX_TIMEOUT), ("max_retries", 0, MAX_RETRIES)):
+        if params.get(option) is not None and not low <= params[option] <= high:
+            raise credentials.input_error(option, "%r is out of range" % params[option],
+                                          "give a whole number from %d to %d." % (low, high))
     cache = credentials.check_cache_file(params["token_cache"]) if params.get("token_cache") else None
     auth = params.get("auth") or "certificate"
     credential = None
@@ -192,10 +200,18 @@ class GraphClient:
         path = self.settings["cache"]
         if not path or self._cache is None or not self._cache.has_state_changed:
             return
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(self._cache.serialize())
-        os.chmod(path, 0o600)
+        # A new file (mkstemp: O_EXCL, mode 0600) renamed over the cache: never a planted link, never half-written.
+        fd, partial = tempfile.mkstemp(prefix=".%s.partial-" % os.path.basename(path), dir=os.path.dirname(path) or ".")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(self._cache.serialize())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
+            raise
 
     def _app_kwargs(self):
         kwargs = {"authority": "%s/%s" % (self.settings["authority"], self.settings["tenant"]),

@@ -24,6 +24,7 @@ except ImportError:  # pragma: no cover - cryptography is a requirement; guarded
     HAS_CRYPTOGRAPHY = False
 
 from ansible_collections.ems.enable.plugins.module_utils.graph.errors import GraphError
+from ansible_collections.ems.enable.plugins.module_utils.network import host_names
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 DOMAIN = re.compile(r"^(?=.{4,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$")
@@ -37,8 +38,17 @@ def input_error(option, message, remedy):
     return GraphError("%s: %s" % (option, message), remedy, kind="input")
 
 
+def _text(option, value, what):
+    """A name option's text: a string without control characters (a tab or newline is not trimmed away)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str) or any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise input_error(option, "%r holds a control character or is not text" % (value,), "give %s." % what)
+    return value.strip()
+
+
 def check_tenant_id(value):
-    value = (value or "").strip()
+    value = _text("tenant_id", value, "the Directory (tenant) ID (a GUID) or a verified domain")
     if value.lower() in MULTI_TENANT:
         raise input_error("tenant_id", "%r is a multi-tenant alias, not a tenant" % value,
                           "give the Directory (tenant) ID (a GUID) or a verified domain such as contoso.onmicrosoft.com.")
@@ -49,15 +59,36 @@ def check_tenant_id(value):
 
 
 def check_client_id(value):
-    value = (value or "").strip()
+    value = _text("client_id", value, "the Application (client) ID (a GUID)")
     if not GUID.match(value):
         raise input_error("client_id", "%r is not a GUID" % value,
                           "give the Application (client) ID of the app registration (a GUID).")
     return value.lower()
 
 
+_UPN = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@([A-Za-z0-9.-]+)$")
+
+
+def check_upn(option, value, remedy="give a user principal name such as ann@contoso.com."):
+    """A user principal name (local part, @, a DNS domain); GraphError naming ``option`` otherwise."""
+    value = (value or "").strip() if isinstance(value, str) else value
+    match = _UPN.match(value) if isinstance(value, str) else None
+    if not match or value.startswith(".") or ".." in value.split("@")[0]:
+        raise input_error(option, "%r is not a user principal name" % (value,), remedy)
+    check_domain_name(option, match.group(1))
+    return value
+
+
+def check_https_url(option, value, example, path=True):
+    """network.host_names.check_https_url as a GraphError naming ``option`` (message, then the remedy)."""
+    try:
+        return host_names.check_https_url(value, option, example, path=path)
+    except host_names.HostNameError as err:
+        raise input_error(option, err.problem, err.remedy) from None
+
+
 def check_domain_name(option, value):
-    value = (value or "").strip().rstrip(".")
+    value = _text(option, value, "a domain such as contoso.com").rstrip(".")
     if not DOMAIN.match(value):
         raise input_error(option, "%r is not a DNS domain name" % value, "give a domain such as contoso.com.")
     return value.lower()
@@ -204,6 +235,9 @@ def check_cache_file(path):
     if not os.path.isdir(directory):
         raise input_error("token_cache", "directory %s does not exist" % directory,
                           "create it (mode 0700) or choose another path.")
+    if os.path.islink(path):
+        raise input_error("token_cache", "%s is a symbolic link" % path,
+                          "give the real file (a link can be re-pointed between the check and the write).")
     if os.path.exists(path):
         info = os.stat(path)
         if not stat.S_ISREG(info.st_mode):

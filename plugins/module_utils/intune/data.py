@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.ems.enable.plugins.module_utils.graph import client as gc
+from ansible_collections.ems.enable.plugins.module_utils.graph import client as gc, credentials
+from ansible_collections.ems.enable.plugins.module_utils.graph.errors import GraphError
 from ansible_collections.ems.enable.plugins.module_utils.intune import tables
 
 KINDS = ("groups", "compliance_policies", "conditional_access_policies", "app_protection_policies",
@@ -84,8 +85,9 @@ def check_item(kind, index, item, params):  # noqa: C901 - one table of field ru
     unknown = sorted(set(item) - FIELDS[kind])
     if unknown:
         fault(unknown[0], "is not a field of %s" % kind, "use %s." % ", ".join(sorted(FIELDS[kind])))
-    if kind not in ("role_assignments", "licensing") and not isinstance(item.get("name"), str):
-        fault("name", "missing (objects are matched by displayName)", "give the object's display name.")
+    if kind not in ("role_assignments", "licensing") and not (isinstance(item.get("name"), str)
+                                                              and item["name"].strip()):
+        fault("name", "missing or empty (objects are matched by displayName)", "give the object's display name.")
     if item.get("state", "present") not in ("present", "absent"):
         fault("state", "%r is not present or absent" % item.get("state"), "use present (default) or absent.")
     for field in ("assign_to", "include_users", "include_groups", "exclude_users", "exclude_groups", "apps",
@@ -163,6 +165,12 @@ def check_item(kind, index, item, params):  # noqa: C901 - one table of field ru
 def check(params):
     """Every fault of the data (no request is sent); raises DataError with one line per fault."""
     faults = []
+    for index, upn in enumerate(params.get("break_glass_users") or []):
+        try:
+            credentials.check_upn("break_glass_users[%d]" % index, upn,
+                                  "name each break-glass account by its UPN, e.g. breakglass1@contoso.onmicrosoft.com.")
+        except GraphError as err:
+            faults.append(str(err))
     for kind in KINDS:
         names = {}
         for index, item in enumerate(params.get(kind) or []):

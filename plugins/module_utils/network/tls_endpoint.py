@@ -32,7 +32,7 @@ except ImportError as exc:  # pragma: no cover - reported by check_requirements(
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = str(exc)
 
-from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import check_pem_ca_file
+from ansible_collections.ems.enable.plugins.module_utils.network.host_names import check_pem_ca_file
 from ansible_collections.ems.enable.plugins.module_utils.network.dns_check import MAX_TIMEOUT, NetworkCheckError
 from ansible_collections.ems.enable.plugins.module_utils.network.host_names import (
     HostNameError, check_host, check_port, check_timeout, is_dns_name)
@@ -89,7 +89,7 @@ def validate_params(params):
     if params.get("timeout") is None:
         bad("timeout: give a number of seconds.", "The default is 10.")
     if params.get("ca_file"):
-        check_pem_ca_file(params["ca_file"], error=NetworkCheckError)
+        check_pem_ca_file(params["ca_file"], "ca_file", NetworkCheckError)
 
 
 def _context(verify, ca_file):

@@ -451,6 +451,9 @@ def run_directory_remediation(params, check_mode=False):
         parent = os.path.dirname(os.path.abspath(undo_path))
         if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
             raise _input("undo_file: the directory %s does not exist or is not writable." % parent)
+        if os.path.islink(undo_path) or (os.path.exists(undo_path) and not os.path.isfile(undo_path)):
+            raise _input("undo_file: %s is a symbolic link or not a regular file." % undo_path,
+                         "Give a new file name for the undo LDIF of this apply.")
     else:
         rows, undecided = read_undo(undo_path), 0
     conn = lc.connect(params)

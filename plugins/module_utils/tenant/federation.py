@@ -97,12 +97,11 @@ def input_error(option, message, remedy):
 
 
 def check_uri(option, value, https=True):
+    if https:
+        return credentials.check_https_url(option, value, "https://fs.contoso.com/adfs/ls/ (from the farm's "
+                                           "federation metadata)")
     value = (value or "").strip()
     parts = urlsplit(value)
-    if https and (parts.scheme != "https" or not parts.hostname):
-        raise input_error(option, "%r is not an https:// URL" % value,
-                          "give the AD FS endpoint, e.g. https://fs.contoso.com/adfs/ls/ (from the farm's "
-                          "federation metadata).")
     if not https and (parts.scheme not in ("http", "https", "urn") or (parts.scheme != "urn" and not parts.hostname)):
         raise input_error(option, "%r is not an absolute URI" % value,
                           "give the AD FS identifier, e.g. http://fs.contoso.com/adfs/services/trust "
@@ -227,7 +226,10 @@ def validate(params):
     from_metadata = parse_metadata(params["federation_metadata"]) if params.get("federation_metadata") else {}
     for option, prop in PROPERTIES.items():
         value = params.get(option)
-        if (value is None or value == "") and prop in from_metadata:
+        if value == "":
+            raise input_error(option, "is empty", "give a value, or leave the option out to use federation_metadata's "
+                                                  "(or none).")
+        if value is None and prop in from_metadata:
             value = from_metadata[prop]
         if value is None or value == "":
             continue

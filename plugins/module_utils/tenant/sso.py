@@ -120,25 +120,13 @@ def _fail(kind, message, remedy=None):
 
 
 # --- input ------------------------------------------------------------------------------------
-_UPN = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@([A-Za-z0-9.-]+)$")
-
-
 def check_upn(value):
-    value = (value or "").strip()
-    match = _UPN.match(value)
-    if not match or value.startswith(".") or ".." in value.split("@")[0]:
-        raise credentials.input_error("user_principal_name", "%r is not a user principal name" % value,
-                                      "give the test user's UPN, e.g. sso.test@contoso.com.")
-    credentials.check_domain_name("user_principal_name", match.group(1))
-    return value
+    return credentials.check_upn("user_principal_name", value, "give the test user's UPN, e.g. sso.test@contoso.com.")
 
 
 def check_https(option, value):
-    parts = urlsplit(value or "")
-    if parts.scheme != "https" or not parts.hostname or any(ch.isspace() for ch in value):
-        raise credentials.input_error(option, "%r is not an https:// URL" % value,
-                                      "give the AD FS endpoint as https://<fs or WAP name>/adfs/services/trust/mex.")
-    return value
+    return credentials.check_https_url(option, value, "https://fs.contoso.com/adfs/services/trust/mex "
+                                       "(the federation service or WAP name)")
 
 
 def validate(params):
@@ -146,12 +134,15 @@ def validate(params):
     upn = check_upn(params.get("user_principal_name"))
     if not params.get("user_password"):
         raise credentials.input_error("user_password", "is empty", "give the test user's password from the vault.")
-    if params.get("mex_url"):
+    if params.get("mex_url") is not None:
         check_https("mex_url", params["mex_url"])
-    if params.get("adfs_ca_file"):
-        if not os.path.isfile(params["adfs_ca_file"]):
-            raise credentials.input_error("adfs_ca_file", "%s does not exist or is not a file" % params["adfs_ca_file"],
-                                          "give the PEM bundle of the CA of the AD FS/WAP certificate.")
+    if params.get("adfs_ca_file") is not None:
+        gc.check_ca_file("adfs_ca_file", params["adfs_ca_file"])
+    if params.get("search_base") is not None:
+        try:
+            lc.check_dn(params["search_base"], "search_base")
+        except lc.LdapError as err:
+            raise GraphError(str(err), kind="input") from None
     app = bool(params.get("certificate_path")) or params.get("auth") == "device_code"
     settings, _credential = gc.validate(params if app else dict(params, auth="device_code"))
     settings["app"] = app

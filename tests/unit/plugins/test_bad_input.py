@@ -8,10 +8,11 @@ action must then fail with one line naming the option, no traceback, no file wri
 an empty working directory that is compared before and after) and no connection attempted (every way
 out of the process is replaced by a recorder that refuses).
 
-Inputs per run: MAX_EXAMPLES (150) per module x 8 modules = 1,200 bad inputs (about 15 s on 2 cores), plus one baseline run per
-module that proves the baseline passes validation (it reaches the refused connection, or succeeds when
-the module makes none), so a failure above is the bad value's and not the baseline's.
-tenant_info is left out: its options (Graph credentials) are covered by tests/unit/plugins/module_utils/graph.
+Inputs per run: MAX_EXAMPLES (150) per module x 14 modules = 2,100 bad inputs (about 15 s on 2 cores), plus one
+baseline run per module that proves the baseline passes validation (it reaches the refused connection, or
+succeeds when the module makes none), so a failure above is the bad value's and not the baseline's.
+The Graph modules' baselines use a generated app certificate; a Graph request is refused like any
+connection (requests resolves the host through socket.getaddrinfo first).
 
 EMS_BAD_INPUT_SURVEY=1 turns the assertions into a count (printed at the end) to measure a tree;
 EMS_BAD_INPUT_RANDOM=1 draws new inputs on each run (the suite's runs are derandomized: repeatable).
@@ -137,9 +138,34 @@ def _files(tmp_path):
             "out": str(real)}
 
 
+GUID_A = "3f2a9c1e-7b6d-4e5f-8a9b-0c1d2e3f4a5b"
+GUID_B = "0d5f1e2a-9c8b-4a7d-b6e5-f4c3d2b1a098"
+BAD_URL = st.one_of(
+    st.sampled_from(["http://fs.corp.example.com/adfs/ls/", "https://", "fs.corp.example.com/adfs/ls/", "",
+                     "https://fs.corp.example.com/adfs/ls/ x", "ftp://fs.corp.example.com/"]),
+    # a bad host inside a URL (a port or a path after a host makes a valid URL: not drawn here)
+    st.builds(lambda h: "https://%s/adfs/ls/" % h, BAD_HOST.filter(lambda h: not h.endswith((":389", "/path")))),
+)
+
+
 def modules(files):
     bad_ca = st.sampled_from([files["not_pem"], files["corrupt_pem"], "/nonexistent/ca.pem"])
     ldap_extra = dict(LDAP_EXTRA, ca_file=bad_ca)
+    graph_base = {"tenant_id": GUID_A, "client_id": GUID_B, "certificate_path": files["app_pem"]}
+    graph_extra = {
+        "tenant_id": st.one_of(BAD_HOST, st.sampled_from(["", "common", "organizations", "not a tenant", GUID_A[:-1]])),
+        "client_id": st.sampled_from(["", "app", GUID_B + "0", GUID_B.replace("-", " ")]),
+        "certificate_path": st.sampled_from([files["not_pem"], files["corrupt_pem"], files["a_file"], files["out"],
+                                             "/nonexistent/app.pem", files["cert_only"]]),
+        "certificate_thumbprint": st.sampled_from(["", "abc", "Z" * 40, "0" * 41]),
+        "authority_url": BAD_URL,
+        "graph_url": BAD_URL,
+        "ca_file": st.sampled_from([files["not_pem"], files["corrupt_pem"], "/nonexistent/ca.pem", files["out"]]),
+        "token_cache": st.sampled_from([files["out"], files["symlink_dir"], "/nonexistent/dir/cache.json",
+                                        files["open_cache"]]),
+        "timeout": st.one_of(ints_outside(1, 3600)),
+        "max_retries": st.one_of(ints_outside(0, 10)),
+    }
     return {
         "ad_forest_info": ({**LDAP_BASE}, ldap_extra),
         "ad_preflight": ({**LDAP_BASE}, dict(
@@ -215,6 +241,61 @@ def modules(files):
                                       {"distribution_version": {"a": 1}, "dotnet_release": 528040}]),
             "host": BAD_HOST,
         }),
+        "directory_remediation": ({**LDAP_BASE, "decisions_file": files["decisions"],
+                                   "undo_file": files["out"] + "/undo.ldif"}, dict(
+            ldap_extra,
+            mode=st.sampled_from(["nope", "", "UNDO "]),
+            decisions_file=st.sampled_from([files["a_file"], files["not_pem"], files["symlink_dir"],
+                                            "/nonexistent/decisions.json", files["out"]]),
+            undo_file=st.sampled_from([files["symlink_dir"], files["out"], "/nonexistent/dir/undo.ldif",
+                                       files["a_file"] + "/undo.ldif"]),
+        )),
+        "tenant_info": (dict(graph_base), graph_extra),
+        "domain_federation": ({**graph_base, "domain": "corp.example.com",
+                               "issuer_uri": "http://fs.corp.example.com/adfs/services/trust",
+                               "passive_sign_in_uri": "https://fs.corp.example.com/adfs/ls/",
+                               "metadata_exchange_uri": "https://fs.corp.example.com/adfs/services/trust/mex",
+                               "signing_certificate": files["app_cert_pem"]}, dict(
+            graph_extra,
+            domain=st.one_of(BAD_HOST, st.sampled_from(["", "corp", "x.onmicrosoft.com/"])),
+            issuer_uri=st.sampled_from(["", "not a uri", "http://fs.corp.example.com/adfs/services/trust x"]),
+            passive_sign_in_uri=BAD_URL, active_sign_in_uri=BAD_URL, metadata_exchange_uri=BAD_URL,
+            sign_out_uri=BAD_URL,
+            signing_certificate=st.sampled_from(["", "not base64 !!", "-----BEGIN CERTIFICATE-----\nxx\n"]),
+            next_signing_certificate=st.sampled_from(["not base64 !!", "-----BEGIN CERTIFICATE-----\nxx\n"]),
+            federation_metadata=st.sampled_from(["<not xml", "<x/>", "<!DOCTYPE x><x/>", "not xml at all"]),
+        )),
+        "sso_test": ({**graph_base, "user_principal_name": "ann@corp.example.com", "user_password": "pw",
+                      "ldap": {**LDAP_BASE}}, dict(
+            graph_extra,
+            user_principal_name=st.sampled_from(["", "ann", "ann@", "@corp.example.com", "ann@corp..example.com",
+                                                 "ann smith@corp.example.com"]),
+            user_password=st.sampled_from([""]),
+            mex_url=BAD_URL,
+            adfs_ca_file=bad_ca,
+            search_base=st.sampled_from(["not a dn", "=="]),
+            ldap=st.builds(lambda option, value: dict(LDAP_BASE, **{option: value}),
+                           st.sampled_from(["server"]), _host_list()),
+        )),
+        "intune_objects": (dict(graph_base), dict(
+            graph_extra,
+            groups=st.sampled_from([[{"name": "g", "type": "nope"}], [{"type": "assigned"}], [{"name": ""}],
+                                    [{"name": "g", "typo": 1}], [{"name": "g", "platform": "nope"}]]),
+            compliance_policies=st.sampled_from([[{"name": "c", "platform": "nope"}], [{"platform": "ios"}],
+                                                 [{"name": "c", "odata_type": "#microsoft.graph.nope"}]]),
+            conditional_access_policies=st.sampled_from([[{"name": "ca"}], [{"name": "ca", "include_users": "x"}]]),
+            app_protection_policies=st.sampled_from([[{"name": "m", "platform": "nope"}], [{"platform": "ios"}]]),
+            role_assignments=st.sampled_from([[{"role": "Intune Administrator"}], [{"users": ["a@b.c"]}],
+                                              [{"role_template_id": "not-a-guid", "users": ["a@b.c"]}]]),
+            licensing=st.sampled_from([[{"group": "g"}], [{"sku": "EMS"}], [{"group": "g", "sku": ""}]]),
+            break_glass_users=st.sampled_from([["not an upn"], [""]]),
+        )),
+        "intune_devices_info": (dict(graph_base), dict(
+            graph_extra,
+            test_devices=st.sampled_from([[{"platform": "nope", "user": "a@b.c"}], [{"user": "a@b.c"}],
+                                          [{"platform": "iOS", "user": "a@b.c"}] * 3,
+                                          [{"platform": "iOS", "user": ""}]]),
+        )),
     }
 
 
@@ -303,7 +384,50 @@ def _files_fixture(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bad-input-files")
     files = _files(tmp)
     files["pfx"] = _pfx(tmp)
+    files.update(_app_certificate(tmp))
+    files["decisions"] = _decisions(tmp)
     return files
+
+
+def _app_certificate(tmp):
+    """The app registration's certificate (key and certificate in one PEM), a certificate without its key,
+    and a token cache others can read."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ems-enable-app")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(9).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    app = tmp / "app.pem"
+    app.write_bytes(key_pem + cert_pem)
+    cert_only = tmp / "cert-only.pem"
+    cert_only.write_bytes(cert_pem)
+    cache = tmp / "open-cache.json"
+    cache.write_text("{}")
+    cache.chmod(0o644)
+    return {"app_pem": str(app), "cert_only": str(cert_only), "open_cache": str(cache),
+            "app_cert_pem": cert_pem.decode("ascii")}
+
+
+def _decisions(tmp):
+    """A finished readiness report with one decided row: what directory_remediation reads."""
+    import json
+    from ansible_collections.ems.enable.plugins.module_utils.readiness import report
+    row = {"dn": "CN=Ann,OU=T,DC=corp,DC=example,DC=com", "object_class": "user", "attribute": "mail",
+           "value": "ann smith@corp.example.com", "errors": ["character"],
+           "suggested_value": "annsmith@corp.example.com", "action": "edit", "decision": "edit", "new_value": None}
+    path = tmp / "decisions.json"
+    path.write_text(json.dumps({"format": report.REPORT_FORMAT, "rows": [row], "complete": True}))
+    return str(path)
 
 
 def _pfx(tmp):
@@ -329,7 +453,8 @@ def _pfx(tmp):
 
 
 MODULE_NAMES = ["ad_forest_info", "ad_preflight", "sync_permissions_info", "directory_readiness", "dns_check",
-                "tls_endpoint_check", "adfs_certificate_info", "connector_preflight"]
+                "tls_endpoint_check", "adfs_certificate_info", "connector_preflight", "directory_remediation",
+                "tenant_info", "domain_federation", "sso_test", "intune_objects", "intune_devices_info"]
 
 
 @pytest.mark.parametrize("name", MODULE_NAMES)
@@ -417,6 +542,18 @@ KNOWN = [
     ("connector_preflight", "computer_accounts", {"fci1": 1}),
     ("connector_preflight", "facts", {"distribution_version": "10.0.14393", "dotnet_release": "abc"}),
     ("connector_preflight", "host", "exa mple.com"),
+    ("directory_remediation", "undo_file", "symlink_dir"), ("directory_remediation", "undo_file", "out"),
+    ("tenant_info", "tenant_id", "dc1.corp.example.com\t"), ("tenant_info", "timeout", 3601),
+    ("tenant_info", "max_retries", 11), ("tenant_info", "ca_file", "corrupt_pem"),
+    ("tenant_info", "graph_url", "https://ldap://dc1.corp.example.com/"), ("tenant_info", "graph_url", ""),
+    ("tenant_info", "authority_url", "https://exa mple.com/"), ("tenant_info", "token_cache", "open_cache"),
+    ("tenant_info", "certificate_path", "cert_only"),
+    ("domain_federation", "passive_sign_in_uri", "https://ldaps://dc1.corp.example.com/adfs/ls/"),
+    ("domain_federation", "sign_out_uri", ""), ("domain_federation", "federation_metadata", "<!DOCTYPE x><x/>"),
+    ("sso_test", "search_base", "not a dn"), ("sso_test", "adfs_ca_file", "not_pem"),
+    ("sso_test", "mex_url", "https://dc1..corp.example.com/adfs/services/trust/mex"),
+    ("intune_objects", "break_glass_users", ["not an upn"]), ("intune_objects", "groups", [{"name": ""}]),
+    ("intune_devices_info", "test_devices", [{"platform": "iOS", "user": "a@b.c"}] * 3),
 ]
 
 

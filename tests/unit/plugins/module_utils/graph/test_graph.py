@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[5]
 sys.path.insert(0, str(ROOT / "tests" / "graph"))
 
 import csdl  # noqa: E402
+import certifi  # noqa: E402
 import standin  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: E402
@@ -112,7 +113,7 @@ def test_derived_dns_records_by_odata_type():
     ("tenant_id", "not a tenant", "tenant_id: 'not a tenant' is neither a GUID nor a domain name"),
     ("client_id", "my-app", "client_id: 'my-app' is not a GUID"),
     ("cloud", "mars", "cloud: 'mars' is not a known cloud"),
-    ("graph_url", "http://graph.example", "graph_url: 'http://graph.example' is not an https:// URL"),
+    ("graph_url", "http://graph.example", "graph_url: 'http://graph.example' is not a usable https:// URL (not an https:// URL)"),
     ("certificate_path", "/nonexistent/app.pem", "certificate_path: /nonexistent/app.pem does not exist"),
 ])
 def test_bad_input_fails_before_any_request(stand, option, value, expect):
@@ -192,7 +193,10 @@ def test_network_failures_are_one_line(stand):
     with pytest.raises(GraphError, match=r"^Cannot resolve graph-standin\.invalid \(DNS\)\. Remedy:"):
         gc.GraphClient(params(stand, authority_url="https://graph-standin.invalid")).token()
     with pytest.raises(GraphError, match=r"^TLS to 127\.0\.0\.1 failed.*Remedy: give ca_file"):
-        gc.GraphClient(params(stand, ca_file=str(ROOT / "tests" / "graph" / "v1.0-slice.json"))).token()
+        gc.GraphClient(params(stand, ca_file=certifi.where())).token()  # a real CA bundle without the stand-in's CA
+    with pytest.raises(GraphError, match=r"^ca_file: .*v1.0-slice.json is not a PEM CA file.*Remedy:") as err:
+        gc.GraphClient(params(stand, ca_file=str(ROOT / "tests" / "graph" / "v1.0-slice.json")))
+    assert err.value.kind == "input" and stand.log == []
 
 
 # --- requests: permissions, throttling, paging, batch -----------------------------------------
