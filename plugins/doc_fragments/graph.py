@@ -57,14 +57,18 @@ options:
     description:
       - Overrides the cloud's sign-in host (https only), for a private endpoint or a test stand-in.
         Microsoft's authority validation is then skipped.
+      - The base URL only (C(https://host[:port])): no path, query, user information or spaces.
     type: str
   graph_url:
-    description: Overrides the cloud's Graph endpoint (https only), for a private endpoint or a test stand-in.
+    description:
+      - Overrides the cloud's Graph endpoint (https only), for a private endpoint or a test stand-in.
+      - The base URL only (C(https://host[:port])): no path, query, user information or spaces.
     type: str
   ca_file:
     description:
       - PEM bundle of the CA(s) that sign the sign-in and Graph endpoints' certificates, for a
         TLS-inspecting proxy. Default is the system's trust store.
+      - Must hold PEM certificates (checked before any request).
     type: path
   token_cache:
     description:
@@ -73,13 +77,13 @@ options:
         Without it, nothing is stored.
     type: path
   timeout:
-    description: Seconds to wait for each HTTP answer.
+    description: Seconds to wait for each HTTP answer, 1 to 3600.
     type: int
     default: 30
   max_retries:
     description:
       - Retries of a request Graph answers with 429 or 5xx, after its Retry-After (else 1, 2, 4 ... s),
-        at most 300 seconds of waiting in all per request.
+        at most 300 seconds of waiting in all per request. 0 to 10.
     type: int
     default: 4
 notes:
