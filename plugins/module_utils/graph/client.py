@@ -18,10 +18,8 @@ Every expected fault is a GraphError (errors.py): one line with the remedy, secr
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 import time
 
 try:
@@ -41,6 +39,7 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.ems.enable.plugins.module_utils.graph import clouds, credentials
 from ansible_collections.ems.enable.plugins.module_utils.network import host_names
+from ansible_collections.ems.enable.plugins.module_utils.private_file import write_atomically
 from ansible_collections.ems.enable.plugins.module_utils.graph.errors import (
     GraphError, permission_for, redact, sign_in_error)
 
@@ -200,18 +199,7 @@ class GraphClient:
         path = self.settings["cache"]
         if not path or self._cache is None or not self._cache.has_state_changed:
             return
-        # A new file (mkstemp: O_EXCL, mode 0600) renamed over the cache: never a planted link, never half-written.
-        fd, partial = tempfile.mkstemp(prefix=".%s.partial-" % os.path.basename(path), dir=os.path.dirname(path) or ".")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self._cache.serialize())
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(partial, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(partial)
-            raise
+        write_atomically(path, self._cache.serialize())  # never a planted link, never half-written
 
     def _app_kwargs(self):
         kwargs = {"authority": "%s/%s" % (self.settings["authority"], self.settings["tenant"]),

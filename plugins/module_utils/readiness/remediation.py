@@ -25,16 +25,15 @@ the DC refuse the request instead of overwriting it).
 from __future__ import annotations
 
 import base64
-import contextlib
 import csv
 import json
 import os
-import tempfile
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
 from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
 from ansible_collections.ems.enable.plugins.module_utils.readiness import report
 from ansible_collections.ems.enable.plugins.module_utils.readiness import rules
+from ansible_collections.ems.enable.plugins.module_utils.private_file import write_atomically
 
 try:
     import ldap
@@ -340,22 +339,6 @@ def undo_ldif(rows):
             ops.append("%s: %s\n%s-\n" % (name, attr, "".join(_ldif_line(attr, v) for v in values)))
         parts.append(text + "".join(ops))
     return "".join(parts)
-
-
-def write_atomically(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".partial-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class _UndoParser(ldif.LDIFParser if ldap else object):

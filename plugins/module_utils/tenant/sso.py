@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import os
 import re
 import uuid
 import warnings

@@ -167,6 +167,16 @@ def test_token_cache_readable_by_others_is_refused(tmp_path):
         credentials.check_cache_file(str(cache))
 
 
+def test_token_cache_symlink_is_refused(tmp_path):
+    target = tmp_path / "elsewhere.json"
+    target.write_text("{}")
+    os.chmod(target, 0o600)
+    link = tmp_path / "cache.json"
+    link.symlink_to(target)
+    with pytest.raises(GraphError, match=r"^token_cache: .*cache.json is a symbolic link\. Remedy: give the real file"):
+        credentials.check_cache_file(str(link))
+
+
 # --- sign-in faults ----------------------------------------------------------------------------
 
 def test_sign_in_faults_are_one_line_with_the_code(stand, tmp_path):
@@ -279,6 +289,7 @@ def test_tenant_info_device_code_shows_the_step_and_caches(stand, tmp_path):
     assert shown and shown[0]["user_code"] == "STANDIN1" and "device_code" not in shown[0]
     assert result["tenant"]["sync"]["read"] is True and result["tenant"]["sync"]["password_hash_sync"] is True
     assert stat.S_IMODE(os.stat(cache).st_mode) == 0o600
+    assert not [name for name in os.listdir(tmp_path) if ".partial-" in name]  # written by rename
     again = facts.run_tenant_info(p, notify=shown.append)  # the cache signs in silently
     assert not again.get("failed") and len(shown) == 1
 
