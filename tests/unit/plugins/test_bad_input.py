@@ -478,9 +478,26 @@ def _strategy(name, files):
         parts = [by_type(option, spec)]
         if option in extra:
             parts.append(extra[option])
+        if spec.get("type") == "dict" and spec.get("options") and isinstance(baseline.get(option), dict):
+            parts.append(_suboption(baseline[option], spec["options"], files))
         return st.tuples(st.just(option), st.one_of(*parts))
 
     return baseline, st.sampled_from(options).flatmap(for_option)
+
+
+def _suboption(base, options, files):
+    """A bad value for one option of a nested mapping (sso_test's ldap: the LDAP options), drawn like a
+    top-level option; the message must name the mapping."""
+    bad_ca = st.sampled_from([files["not_pem"], files["corrupt_pem"], "/nonexistent/ca.pem"])
+    known = dict(LDAP_EXTRA, ca_file=bad_ca)
+
+    def bad(sub):
+        parts = [by_type(sub, options[sub])]
+        if sub in known:
+            parts.append(known[sub])
+        return st.one_of(*parts).map(lambda value: dict(base, **{sub: value}))
+
+    return st.sampled_from(sorted(options)).flatmap(bad)
 
 
 @pytest.mark.parametrize("name", MODULE_NAMES)
