@@ -34,6 +34,8 @@ PERMISSIONS.update({
     "identity": "Policy.ReadWrite.ConditionalAccess",
     "roleManagement": "RoleManagement.ReadWrite.Directory",
     "organization/setMobileDeviceManagementAuthority": "DeviceManagementServiceConfig.ReadWrite.All",
+    # enrollment restrictions (G intune-onboarding-deviceenrollmentconfiguration-* pages: the onboarding workload)
+    "deviceManagement/deviceEnrollmentConfigurations": "DeviceManagementServiceConfig.ReadWrite.All",
 })
 # --- end of issue 16's block -------------------------------------------------------------------------
 

@@ -45,6 +45,20 @@ ROLE_TEMPLATES = {
     "License Administrator": "4d6ac14f-3453-41d0-bef9-a3e0c569773a",
 }
 
+#: Enrollment restrictions (Graph v1.0 deviceEnrollmentConfiguration types; a unit test checks them against
+#: the pinned slice): the data's type -> @odata.type, and platform -> the restriction property of
+#: deviceEnrollmentPlatformRestrictionsConfiguration (each a deviceEnrollmentPlatformRestriction).
+ENROLLMENT_TYPES = {"platforms": "deviceEnrollmentPlatformRestrictionsConfiguration",
+                    "limit": "deviceEnrollmentLimitConfiguration"}
+ENROLLMENT_PLATFORMS = {"android": "androidRestriction", "ios": "iosRestriction", "macos": "macOSRestriction",
+                        "windows": "windowsRestriction", "windows_mobile": "windowsMobileRestriction"}
+#: The properties of deviceEnrollmentPlatformRestriction; the two booleans are Nullable="false" (sent on create).
+RESTRICTION_FIELDS = ("platformBlocked", "personalDeviceEnrollmentBlocked", "osMinimumVersion", "osMaximumVersion")
+RESTRICTION_DEFAULTS = {"platformBlocked": False, "personalDeviceEnrollmentBlocked": False}
+#: Device limit per user: 1 to 15 (memdocs intune/enrollment/enrollment-restrictions-set.md, "Device limit
+#: restrictions": up to 15 devices per user).
+DEVICE_LIMIT_RANGE = (1, 15)
+
 #: The scheduled action every compliance policy is created with (Graph: "one and only one block
 #: scheduled action"; graph-docs-contrib issues #7391, #5561; Microsoft365DSC creates the same).
 BLOCK_RULE_NAME = "PasswordRequired"
