@@ -12,7 +12,8 @@ description:
   - Desired state for the Intune part of the Enable phase, through Microsoft Graph v1.0 - groups (assigned, and
     dynamic device groups per platform with deviceOSType rules), group-based licensing, directory role
     assignments, compliance policies per platform, app protection (MAM) policies for iOS and Android with
-    their target apps, conditional access policies, and the MDM authority.
+    their target apps, conditional access policies, enrollment restrictions (platform restrictions and device
+    limits), the members of assigned groups, and the MDM authority.
   - Objects are matched by displayName (and C(@odata.type) for compliance and app protection policies); only
     the properties the data sets are compared (as Microsoft365DSC does), read-only properties are stripped
     from what Graph returns (as IntuneCD does). A missing object is created (POST), a differing one patched
@@ -40,6 +41,9 @@ options:
         device group of V(windows), V(ios), V(android), V(android_work_profile), V(macos) - its deviceOSType rule
         is built for you) or C(membership_rule), C(role_assignable) (only at creation; needed for a group
         that holds a directory role), C(state).
+      - C(members) (assigned groups only) - UPNs of users that must be members (each must exist in the tenant,
+        synced or cloud); missing ones are added (POST C(members/$ref)). Members the list does not name are
+        kept unless C(members_exclusive=true), which removes every other user (never devices or groups).
     type: list
     elements: dict
     default: []
@@ -95,6 +99,19 @@ options:
       - Group-based licensing, each C(group), C(sku) (skuPartNumber, e.g. V(EMS)), C(disabled_plans)
         (servicePlanName), C(min_free_seats) (default 1). Refused, with the reason, when the tenant lacks the SKU
         or the free seats.
+    type: list
+    elements: dict
+    default: []
+  enrollment_restrictions:
+    description:
+      - Enrollment restrictions (Graph v1.0 C(deviceManagement/deviceEnrollmentConfigurations)), each C(name),
+        C(type) (V(platforms) - a platform restriction, V(limit) - a device limit), C(description), C(platforms)
+        (a mapping of V(android), V(ios), V(macos), V(windows), V(windows_mobile) to the Graph fields
+        C(platformBlocked), C(personalDeviceEnrollmentBlocked), C(osMinimumVersion), C(osMaximumVersion)),
+        C(limit) (1 to 15), C(assign_to) (group names), C(state).
+      - C(default=true) names the tenant's default restriction of that type (priority 0, "All users and all
+        devices"), which Graph lets one patch but not create, delete or assign. Matched by displayName and
+        C(@odata.type); only the fields the data sets are compared, a restriction is written whole.
     type: list
     elements: dict
     default: []

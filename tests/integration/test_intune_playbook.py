@@ -63,6 +63,9 @@ def test_enable_intune_play_against_the_standin(stand, tmp_path):
     out = play(stand, tmp_path)
     created = len(writes(stand))
     assert created > 15 and len(stand.intune.compliance) == 4 and len(stand.intune.ca) == 1
+    # enrollment restrictions: the baseline's two created beside the tenant's two defaults (priority 0)
+    assert sorted(c["displayName"] for c in stand.intune.enrollment.values() if c["priority"]) == [
+        "EMS pilot - device limit", "EMS pilot - enrollment platforms"]
     assert "intune.apple_push_certificate" in out  # pending: the play ends there, not failed
     assert "intune.test_devices" not in out
     stand.intune.apple_push = {"id": "apns", "appleIdentifier": "mdm@contoso.com",
