@@ -115,6 +115,18 @@ options:
     type: list
     elements: dict
     default: []
+  email_profiles:
+    description:
+      - Exchange ActiveSync email profiles, each C(name), C(platform) (V(ios) - C(iosEasEmailProfileConfiguration),
+        V(android_work_profile) - C(androidWorkProfileGmailEasConfiguration)) or C(odata_type), C(settings) (Graph
+        properties of that type; C(hostName) required), C(description), C(assign_to) (group names), C(state).
+      - These types exist only in Microsoft Graph B(beta), which Microsoft does not support for production use:
+        this kind alone is read and written through C(/beta/deviceManagement/deviceConfigurations); its changes
+        say so, and the result's C(graph_beta_calls) and a warning list every beta call. Leave the list empty to
+        keep the module on v1.0.
+    type: list
+    elements: dict
+    default: []
   mdm_authority:
     description:
       - V(report) reads the organization's MDM authority and returns it; V(intune) also sets it to Intune when
@@ -162,7 +174,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changes:
-  description: The planned (check mode) or made changes, in order - C(kind), C(name), C(action), C(properties).
+  description:
+    - The planned (check mode) or made changes, in order - C(kind), C(name), C(action), C(properties), and
+      C(graph) for a change made through Graph beta (email profiles).
   returned: success
   type: list
   elements: dict
@@ -175,6 +189,11 @@ graph_requests:
   description: Number of HTTP requests sent to Graph (sign-in not counted).
   returned: when the tenant was contacted
   type: int
+graph_beta_calls:
+  description: Every call this run made to Microsoft Graph beta (C(METHOD /beta/path)); empty when none.
+  returned: success
+  type: list
+  elements: str
 throttled_seconds:
   description: Seconds spent waiting on Retry-After or back-off.
   returned: success

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 SLICE = Path(__file__).with_name("v1.0-slice.json")
+BETA_SLICE = Path(__file__).with_name("beta-slice.json")  # the few beta calls (issue 16; make_beta_slice.py)
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
@@ -169,6 +170,18 @@ RULES["required_on_create"].update({"deviceEnrollmentConfiguration": ["displayNa
 RULES["read_only"].update({
     "deviceEnrollmentConfiguration": ["createdDateTime", "lastModifiedDateTime", "version", "priority"],
 })
+# Graph beta (its own slice, beta-slice.json; the same Contract): G beta pages
+# intune-androidforwork-androidmanagedstoreaccountenterprisesettings-get, mobiledevicemanagementpolicies-list/-get/
+# -update, intune-deviceconfig-deviceconfiguration-list/-create/-get/-update/-delete/-assign.
+RULES["methods"].update({
+    "deviceManagement/androidManagedStoreAccountEnterpriseSettings": {"entity": ["GET"]},
+    "policies": {"entity": []},
+    "policies/mobileDeviceManagementPolicies": {"collection": ["GET"], "entity": ["GET", "PATCH"]},
+    "deviceManagement/deviceConfigurations": {"collection": ["GET", "POST"], "entity": ["GET", "PATCH", "DELETE"]},
+    "deviceManagement/deviceConfigurations/assignments": {"collection": ["GET"], "entity": ["GET"]},
+})
+RULES["required_on_create"].update({"deviceConfiguration": ["displayName"]})
+RULES["read_only"].update({"deviceConfiguration": ["createdDateTime", "lastModifiedDateTime", "version"]})
 # A $ref body names one directory object by URL (G group-post-members: {"@odata.id": ".../directoryObjects/{id}"}).
 REF_BODY = re.compile(r"^https://[^/]+/v1\.0/directoryObjects/[0-9a-fA-F-]{36}$")
 # --- end of issue 16's block -----------------------------------------------------------------------------
@@ -191,6 +204,11 @@ class Contract:
         for kind, types in self.slice["types"].items():
             for name, desc in types.items():
                 self.types[name] = dict(desc, kind=kind)
+
+    @property
+    def version(self):
+        """'v1.0', or 'beta' for the beta slice (make_beta_slice.py): the first segment of every path."""
+        return self.slice["source"].get("version", "v1.0")
 
     @property
     def source(self):
@@ -232,8 +250,8 @@ class Contract:
     def resolve(self, path):
         """Target of a Graph path ('/v1.0/domains/x/serviceConfigurationRecords'); raises ValueError."""
         segments = [unquote(s) for s in urlsplit(path).path.split("/") if s]
-        if not segments or segments[0] != "v1.0":
-            raise ValueError("path %s is not under /v1.0" % path)
+        if not segments or segments[0] != self.version:
+            raise ValueError("path %s is not under /%s (the slice's version)" % (path, self.version))
         segments = segments[1:]
         if not segments:
             raise ValueError("path %s names no resource" % path)

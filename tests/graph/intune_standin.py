@@ -27,7 +27,15 @@ NEEDS = [
     (r"^/v1\.0/identity/conditionalAccess", "Policy.ReadWrite.ConditionalAccess"),
     (r"^/v1\.0/roleManagement", "RoleManagement.ReadWrite.Directory"),
     (r"^/v1\.0/organization/[^/]+/setMobileDeviceManagementAuthority", "DeviceManagementServiceConfig.ReadWrite.All"),
+    # Graph beta (G beta pages): the Android Enterprise binding and configuration profiles (email profiles)
+    (r"^/beta/deviceManagement/(androidManagedStoreAccountEnterpriseSettings|deviceConfigurations)",
+     "DeviceManagementConfiguration.ReadWrite.All"),
+    (r"^/beta/policies/mobileDeviceManagementPolicies", "Policy.Read.All"),
 ]
+#: Paths Graph serves to delegated tokens only (G beta mobiledevicemanagementpolicies-list/-get: "Application:
+#: Not supported"): an application token gets 403 however it is consented.
+DELEGATED_ONLY = [r"^/beta/policies/mobileDeviceManagementPolicies"]
+INTUNE_MDM_APP = "0000000a-0000-0000-c000-000000000000"  # Microsoft Intune (entra-docs groups-dynamic-membership.md)
 # /users/{id} is checked where it is served (login_standin.user_resource: the user's own token, or
 # User.Read.All), which the Intune app needs to find users by UPN
 ROLES = {perm for _path, perm in NEEDS} | {"User.Read.All"}
@@ -77,6 +85,18 @@ class IntuneState:
         self.detected_apps = {}
         self.enrollment = default_enrollment(tenant["id"])
         self.members = {}  # group id -> [user id] (assigned groups' members)
+        # Graph beta state (issue 16): Android Enterprise binding, MDM user scope, configuration profiles
+        self.android_binding = {"id": "androidManagedStoreAccountEnterpriseSettings", "bindStatus": "notBound",
+                                "lastAppSyncDateTime": "0001-01-01T00:00:00Z", "lastAppSyncStatus": "none",
+                                "ownerUserPrincipalName": None, "ownerOrganizationName": None,
+                                "lastModifiedDateTime": now()}
+        self.mdm_policies = {INTUNE_MDM_APP: {
+            "id": INTUNE_MDM_APP, "displayName": "Microsoft Intune", "description": "", "appliesTo": "none",
+            "discoveryUrl": "https://enrollment.manage.microsoft.com/enrollmentserver/discovery.svc",
+            "complianceUrl": "https://portal.manage.microsoft.com/?portalAction=Compliance",
+            "termsOfUseUrl": "https://portal.manage.microsoft.com/TermsofUse.aspx", "isValid": True,
+            "isMdmEnrollmentDuringRegistrationDisabled": False}}
+        self.configurations = {}  # beta deviceConfigurations (email profiles)
         self.writes = []  # (method, path) of every accepted write
         self.apple_push = None  # set by a test: the operator uploaded the Apple MDM push certificate
 
@@ -149,6 +169,10 @@ class IntuneState:
         served = self._enrollment(method, path, query, body, page)
         if served is not None:
             return served
+        if path.startswith("/beta/"):
+            served = self._beta(method, path, query, body, page)
+            if served is not None:
+                return served
         if path == "/v1.0/identity/conditionalAccess/policies":
             if method == "POST":
                 pid = str(uuid.uuid4())
@@ -210,6 +234,30 @@ class IntuneState:
             return 204, None
         if method in WRITES:
             self.writes.pop()
+        return None
+
+    def _beta(self, method, path, query, body, page):
+        """The Graph beta paths (issue 16), validated against beta-slice.json by standin.py."""
+        if path == "/beta/deviceManagement/androidManagedStoreAccountEnterpriseSettings":
+            return 200, dict(self.android_binding)
+        if path == "/beta/policies/mobileDeviceManagementPolicies":
+            return page([dict(p) for p in self.mdm_policies.values()], "policies/mobileDeviceManagementPolicies")
+        if path == "/beta/deviceManagement/deviceConfigurations":
+            if method == "POST":
+                cid = str(uuid.uuid4())
+                self.configurations[cid] = dict(copy.deepcopy(body), id=cid, createdDateTime=now(),
+                                                lastModifiedDateTime=now(), version=1, assignments=[])
+                return 201, self._view(self.configurations[cid], ())
+            expand = query.get("$expand", "").split(",")
+            return page([self._view(c, expand) for c in self.configurations.values()],
+                        "deviceManagement/deviceConfigurations")
+        m = re.match(r"^/beta/deviceManagement/deviceConfigurations/([^/]+)(/assign)?$", path)
+        if m:
+            if method == "PATCH" and body.get("@odata.type") not in (
+                    None, (self.configurations.get(m.group(1)) or {}).get("@odata.type")):
+                return 400, {"code": "BadRequest", "message": "The @odata.type of a configuration cannot change."}
+            return self._policy(self.configurations, m.group(1), method, body, m.group(2),
+                                "deviceConfigurationAssignment")
         return None
 
     def _members(self, group_id, member_id, method, body, page):

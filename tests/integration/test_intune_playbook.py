@@ -70,12 +70,19 @@ def test_enable_intune_play_against_the_standin(stand, tmp_path):
     assert "intune.test_devices" not in out
     stand.intune.apple_push = {"id": "apns", "appleIdentifier": "mdm@contoso.com",
                                "expirationDateTime": "2027-12-01T00:00:00Z", "certificate": "MIIB"}
-    out = play(stand, tmp_path, intune_android_enterprise_done=True)
+    out = play(stand, tmp_path)
+    assert "intune.android_enterprise" in out and "intune.windows_automatic_enrollment" not in out
+    # the operator binds Managed Google Play: the next run reads it through Graph beta and goes on
+    stand.intune.android_binding.update(bindStatus="boundAndValidated", ownerUserPrincipalName="admin@contoso.com")
+    out = play(stand, tmp_path)
+    assert "intune.windows_automatic_enrollment" in out and "intune.test_devices" not in out
+    assert "Graph beta was called" in out
+    out = play(stand, tmp_path, intune_windows_automatic_enrollment_done=True)
     assert len(writes(stand)) == created  # unchanged tenant: no write
     report = latest_report(tmp_path)
     assert "intune.test_devices" in json.dumps(report) and PILOT in out
     stand.intune.enroll("PILOT1-IPHONE", "ios", PILOT, apps=["Microsoft Outlook"])
-    out = play(stand, tmp_path, intune_android_enterprise_done=True)
+    out = play(stand, tmp_path, intune_windows_automatic_enrollment_done=True)
     assert len(writes(stand)) == created
     report = json.dumps(latest_report(tmp_path))
     assert "Intune test device PILOT1-IPHONE (ios, %s)" % PILOT in report

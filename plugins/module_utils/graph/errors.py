@@ -36,6 +36,9 @@ PERMISSIONS.update({
     "organization/setMobileDeviceManagementAuthority": "DeviceManagementServiceConfig.ReadWrite.All",
     # enrollment restrictions (G intune-onboarding-deviceenrollmentconfiguration-* pages: the onboarding workload)
     "deviceManagement/deviceEnrollmentConfigurations": "DeviceManagementServiceConfig.ReadWrite.All",
+    # Graph beta (G beta mobiledevicemanagementpolicies-list: delegated Policy.Read.All, application not supported)
+    "policies/mobileDeviceManagementPolicies": "Policy.Read.All (delegated only: an administrator signs in with "
+                                               "auth device_code; Graph has no application permission for it)",
 })
 # --- end of issue 16's block -------------------------------------------------------------------------
 
@@ -128,7 +131,7 @@ def sign_in_error(result, tenant, client_id, cloud):
 def permission_for(path):
     """The permission of PERMISSIONS that a Graph path needs ('/domains/x/federationConfiguration')."""
     parts = [p for p in path.split("?")[0].strip("/").split("/") if p]
-    if parts and parts[0] == "v1.0":
+    if parts and parts[0] in ("v1.0", "beta"):
         parts = parts[1:]
     if not parts:
         return None

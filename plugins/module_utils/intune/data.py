@@ -14,7 +14,7 @@ from ansible_collections.ems.enable.plugins.module_utils.graph import client as 
 from ansible_collections.ems.enable.plugins.module_utils.intune import tables
 
 KINDS = ("groups", "compliance_policies", "conditional_access_policies", "app_protection_policies",
-         "role_assignments", "licensing", "enrollment_restrictions")
+         "role_assignments", "licensing", "enrollment_restrictions", "email_profiles")
 
 INTUNE_OBJECTS_SPEC = dict(
     gc.GRAPH_ARGUMENT_SPEC,
@@ -28,6 +28,7 @@ INTUNE_OBJECTS_SPEC = dict(
     role_assignments=dict(type="list", elements="dict", default=[]),
     licensing=dict(type="list", elements="dict", default=[]),
     enrollment_restrictions=dict(type="list", elements="dict", default=[]),
+    email_profiles=dict(type="list", elements="dict", default=[]),
     mdm_authority=dict(type="str", default="report", choices=["report", "intune"]),
 )
 INTUNE_OBJECTS_KWARGS = dict(required_if=[["auth", "certificate", ["certificate_path"]]])
@@ -46,6 +47,7 @@ FIELDS = {
     "role_assignments": {"role", "role_template_id", "users", "groups", "state"},
     "licensing": {"group", "sku", "disabled_plans", "min_free_seats"},
     "enrollment_restrictions": {"name", "type", "default", "description", "platforms", "limit", "assign_to", "state"},
+    "email_profiles": {"name", "platform", "odata_type", "description", "settings", "assign_to", "state"},
 }
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 ODATA = re.compile(r"^#?(microsoft\.graph\.)?([A-Za-z0-9]+)$")
@@ -159,6 +161,20 @@ def check_item(kind, index, item, params):  # noqa: C901 - one table of field ru
             fault("users", "no principal named", "give users (UPNs) or groups (names).")
     if kind == "enrollment_restrictions":
         _enrollment_faults(item, fault)
+    if kind == "email_profiles":
+        odata = item.get("odata_type")
+        known = sorted(tables.EMAIL_PROFILE_TYPES.values())
+        if odata is not None and odata_name(odata) not in known:
+            fault("odata_type", "%r is not an email profile type the collection knows (Graph beta)" % odata,
+                  "use one of %s." % ", ".join(known))
+        elif odata is None and platform not in tables.EMAIL_PROFILE_TYPES:
+            fault("platform", "%r is not a platform with email profiles" % platform,
+                  "use %s (or give odata_type)." % ", ".join(sorted(tables.EMAIL_PROFILE_TYPES)))
+        settings = item.get("settings") or {}
+        if "@odata.type" in settings:
+            fault("settings.@odata.type", "the type is set by platform or odata_type", "remove it from settings.")
+        if item.get("state", "present") == "present" and isinstance(settings, dict) and not settings.get("hostName"):
+            fault("settings.hostName", "missing (the Exchange ActiveSync host)", "give e.g. outlook.office365.com.")
     if kind == "licensing":
         if not isinstance(item.get("group"), str) or not item.get("group"):
             fault("group", "missing", "name the group to license.")

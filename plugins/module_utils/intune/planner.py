@@ -17,6 +17,7 @@ groups/{id}/members (+ /$ref).
 
 from __future__ import annotations
 
+from ansible_collections.ems.enable.plugins.module_utils.graph import clouds
 from ansible_collections.ems.enable.plugins.module_utils.intune import data as idata
 from ansible_collections.ems.enable.plugins.module_utils.intune import tables
 from ansible_collections.ems.enable.plugins.module_utils.intune.state import (
@@ -28,6 +29,7 @@ COMPLIANCE_PATH = "deviceManagement/deviceCompliancePolicies"
 CA_PATH = "identity/conditionalAccess/policies"
 ROLE_PATH = "roleManagement/directory/roleAssignments"
 ENROLLMENT_PATH = "deviceManagement/deviceEnrollmentConfigurations"
+CONFIGURATION_PATH = "deviceManagement/deviceConfigurations"  # email profiles: Graph beta only
 GROUP_TARGET = "#microsoft.graph.groupAssignmentTarget"
 
 
@@ -59,6 +61,7 @@ class Planner:
         self.users = {}  # casefold UPN -> id
         self.report = {}
         self.writes = 0
+        self.version = None  # while planning a beta-only kind: clouds.BETA_VERSION (stamped on its changes)
 
     # --- references ---------------------------------------------------------------------------
     def fault(self, where, field, what, remedy):
@@ -110,6 +113,7 @@ class Planner:
         return sorted(shown(self.group_names.get(i, i)) for i in ids)
 
     def add(self, change):
+        change.version = self.version
         self.changes.append(change)
         return change
 
@@ -453,6 +457,30 @@ class Planner:
                                 self.action_path(ENROLLMENT_PATH, policy, "assign"), body,
                                 {"assignments": (self.names_of(current_targets), self.names_of(targets))}))
 
+    # --- email profiles (Graph beta) -------------------------------------------------------------------
+    def plan_email_profiles(self):
+        """iOS and Android Enterprise work profile EAS email profiles: beta deviceConfigurations only.
+
+        The one kind this module writes through Graph beta (Microsoft: beta is not supported in production);
+        every read and write of it goes to /beta, every other call stays on v1.0.
+        """
+        items = self.params.get("email_profiles") or []
+        if not items:
+            return
+        self.version = clouds.BETA_VERSION
+        try:
+            existing = self.client.get_all(CONFIGURATION_PATH, params={"$expand": "assignments"}, version=self.version)
+            for index, item in enumerate(items):
+                where = idata.label("email_profiles", index, item)
+                type_name = idata.odata_name(item.get("odata_type")) or tables.EMAIL_PROFILE_TYPES[item["platform"]]
+                current, duplicate = self.match(where, existing, item["name"], "%s profiles" % type_name, type_name)
+                if duplicate or self.absent("email profile", item, current, CONFIGURATION_PATH):
+                    continue
+                self.plan_policy("email profile", item, current, self.desired_policy(item), type_name,
+                                 CONFIGURATION_PATH, self.targets(item, where))
+        finally:
+            self.version = None
+
     # --- MDM authority -----------------------------------------------------------------------------
     def plan_mdm_authority(self):
         org = (self.client.get_all("organization", params={"$select": "id,mobileDeviceManagementAuthority"})
@@ -474,6 +502,7 @@ class Planner:
         self.plan_app_protection()
         self.plan_conditional_access()
         self.plan_enrollment()
+        self.plan_email_profiles()
         self.plan_mdm_authority()
         deletes = [c for c in self.changes if c.action == "delete" and c.kind == "group"]
         self.changes = [c for c in self.changes if c not in deletes] + deletes  # groups go last
@@ -482,7 +511,7 @@ class Planner:
     def apply(self):
         for change in self.changes:
             body = resolve(change.body) if change.body is not None else None
-            response = self.client.send(change.method, change.url(), body=body)
+            response = self.client.send(change.method, change.url(), body=body, version=change.version)
             self.writes += 1
             if change.creates is not None:
                 change.creates.id = response.json()["id"]

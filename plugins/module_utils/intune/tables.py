@@ -59,6 +59,11 @@ RESTRICTION_DEFAULTS = {"platformBlocked": False, "personalDeviceEnrollmentBlock
 #: restrictions": up to 15 devices per user).
 DEVICE_LIMIT_RANGE = (1, 15)
 
+#: Email (Exchange ActiveSync) profiles: Graph BETA only (not in the v1.0 CSDL of msgraph-metadata f54f11b; in its
+#: beta type mappings). platform -> the deviceConfiguration type (a unit test checks them against beta-slice.json).
+EMAIL_PROFILE_TYPES = {"ios": "iosEasEmailProfileConfiguration",
+                       "android_work_profile": "androidWorkProfileGmailEasConfiguration"}
+
 #: The scheduled action every compliance policy is created with (Graph: "one and only one block
 #: scheduled action"; graph-docs-contrib issues #7391, #5561; Microsoft365DSC creates the same).
 BLOCK_RULE_NAME = "PasswordRequired"

@@ -30,7 +30,7 @@ KINDS = {"groups": "intune_groups", "compliance_policies": "intune_compliance_po
          "conditional_access_policies": "intune_conditional_access_policies",
          "app_protection_policies": "intune_app_protection_policies",
          "role_assignments": "intune_role_assignments", "licensing": "intune_licensing",
-         "enrollment_restrictions": "intune_enrollment_restrictions"}
+         "enrollment_restrictions": "intune_enrollment_restrictions", "email_profiles": "intune_email_profiles"}
 
 
 def baseline():
@@ -50,7 +50,7 @@ def params(stand, data=None, **extra):
     out.update({"groups": [], "compliance_policies": [], "conditional_access_policies": [],
                 "conditional_access_enforce": False, "break_glass_users": [BREAK_GLASS], "break_glass_groups": [],
                 "app_protection_policies": [], "role_assignments": [], "licensing": [], "enrollment_restrictions": [],
-                "mdm_authority": "report"})
+                "email_profiles": [], "mdm_authority": "report"})
     out.update(baseline() if data is None else data)
     out.update(extra)
     return out
@@ -111,6 +111,15 @@ def test_baseline_check_mode_then_apply_then_no_write(stand):
     for config in mine.values():
         assert [a["target"]["groupId"] for a in config["assignments"]] == [pilot["id"]]
     assert all(c["version"] == 0 for c in state.enrollment.values() if c["priority"] == 0)
+    # email profiles: created and assigned through Graph beta, and only they went to beta
+    assert sorted(c["@odata.type"] for c in state.configurations.values()) == [
+        "#microsoft.graph.androidWorkProfileGmailEasConfiguration", "#microsoft.graph.iosEasEmailProfileConfiguration"]
+    for config in state.configurations.values():
+        assert [a["target"]["groupId"] for a in config["assignments"]] == [pilot["id"]]
+    beta = [e for e in stand.log if e["path"].startswith("/beta/")]
+    assert beta and all("/deviceManagement/deviceConfigurations" in e["path"] for e in beta)
+    assert all(c.get("graph", "").startswith("beta") == (c["kind"] == "email profile") for c in applied["changes"])
+    assert applied["warnings"][0].startswith("Graph beta was called (Microsoft does not support beta APIs")
     # the second run: nothing to change, no write at all
     before = len(stand.log)
     again = objects.run_intune_objects(params(stand), check_mode=False)
