@@ -25,6 +25,8 @@ PERMISSIONS = {
 # --- Intune desired state (issue 16): TENANT.md section 1 and the Graph api pages of each call ----------
 PERMISSIONS.update({
     "groups": "Group.ReadWrite.All",
+    # still UNCONFIRMED (checked 2026-12-06, docs/intune.md section 6): the v1.0 page's permission table is an
+    # include no stored copy holds; the page names only the delegated roles
     "groups/assignLicense": "LicenseAssignment.ReadWrite.All (UNCONFIRMED; the Graph page lists delegated roles)",
     "users": "User.Read.All",
     "deviceManagement": "DeviceManagementConfiguration.ReadWrite.All",
@@ -34,7 +36,8 @@ PERMISSIONS.update({
     "identity": "Policy.ReadWrite.ConditionalAccess",
     "roleManagement": "RoleManagement.ReadWrite.Directory",
     "organization/setMobileDeviceManagementAuthority": "DeviceManagementServiceConfig.ReadWrite.All",
-    # enrollment restrictions (G intune-onboarding-deviceenrollmentconfiguration-* pages: the onboarding workload)
+    # enrollment restrictions (G intune-onboarding-deviceenrollmentlimitconfiguration-update: application
+    # DeviceManagementServiceConfig.ReadWrite.All, DeviceManagementConfiguration.ReadWrite.All)
     "deviceManagement/deviceEnrollmentConfigurations": "DeviceManagementServiceConfig.ReadWrite.All",
     # Graph beta (G beta mobiledevicemanagementpolicies-list: delegated Policy.Read.All, application not supported)
     "policies/mobileDeviceManagementPolicies": "Policy.Read.All (delegated only: an administrator signs in with "

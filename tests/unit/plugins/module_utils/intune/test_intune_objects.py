@@ -75,7 +75,8 @@ def test_baseline_check_mode_then_apply_then_no_write(stand):
     state = stand.intune
     assert sorted(g["displayName"] for g in state.groups.values()) == sorted(g["name"] for g in data["groups"])
     ios = next(g for g in state.groups.values() if g["displayName"] == "EMS pilot iOS devices")
-    assert ios["membershipRule"] == '(device.deviceOSType -eq "iPhone") -or (device.deviceOSType -eq "iPad")'
+    assert ios["membershipRule"] == ('(device.deviceOSType -eq "iPhone") -or (device.deviceOSType -eq "iPad") '
+                                     '-or (device.deviceOSType -eq "iOS")')
     assert ios["groupTypes"] == ["DynamicMembership"] and ios["membershipRuleProcessingState"] == "On"
     pilot = next(g for g in state.groups.values() if g["displayName"] == "EMS pilot users")
     assert pilot["assignedLicenses"] == [{"skuId": "efccb6f7-5641-4e0e-bd10-b4976e1bf68e", "disabledPlans": []}]
