@@ -120,7 +120,7 @@ options:
       - Exchange ActiveSync email profiles, each C(name), C(platform) (V(ios) - C(iosEasEmailProfileConfiguration),
         V(android_work_profile) - C(androidWorkProfileGmailEasConfiguration)) or C(odata_type), C(settings) (Graph
         properties of that type; C(hostName) required), C(description), C(assign_to) (group names), C(state).
-      - These types exist only in Microsoft Graph B(beta), which Microsoft does not support for production use:
+      - These types exist only in Microsoft Graph B(beta), which Microsoft does not support for production use -
         this kind alone is read and written through C(/beta/deviceManagement/deviceConfigurations); its changes
         say so, and the result's C(graph_beta_calls) and a warning list every beta call. Leave the list empty to
         keep the module on v1.0.
