@@ -152,6 +152,7 @@ def intune_runtime_rules(method, target, body):
                     errors.append("a dynamic group needs %s (RULES dynamic group)" % key)
     return errors
 
+
 # --- issue 16, the rest: enrollment restrictions and assigned-group members ------------------------------
 # Methods: G intune-onboarding-deviceenrollmentconfiguration-list/-create/-get/-update/-delete (v1.0;
 # create/update/delete pages per derived type: deviceenrollmentplatformrestrictionsconfiguration-*,

@@ -73,10 +73,10 @@ BETA = {
     "groupAssignmentTarget": {"kind": "complex", "base": "deviceAndAppManagementAssignmentTarget",
                               "properties": {"groupId": prop(S)}},
     # G beta resources/intune-deviceconfig-easemailprofileconfigurationbase, -ioseasemailprofileconfiguration
-    "easEmailProfileConfigurationBase": {"kind": "entity", "base": "deviceConfiguration", "abstract": True,
-                                         "properties": {
-        "customDomainName": prop(S), "userDomainNameSource": prop("domainNameSource", False),
-        "usernameAADSource": prop("usernameSource"), "usernameSource": prop("userEmailSource", False)}},
+    "easEmailProfileConfigurationBase": {
+        "kind": "entity", "base": "deviceConfiguration", "abstract": True, "properties": {
+            "customDomainName": prop(S), "userDomainNameSource": prop("domainNameSource", False),
+            "usernameAADSource": prop("usernameSource"), "usernameSource": prop("userEmailSource", False)}},
     "iosEasEmailProfileConfiguration": {"kind": "entity", "base": "easEmailProfileConfigurationBase", "properties": {
         "accountName": prop(S, False), "authenticationMethod": prop("easAuthenticationMethod", False),
         "blockMovingMessagesToOtherEmailAccounts": prop(B, False), "blockSendingEmailFromThirdPartyApps": prop(B, False),
@@ -84,11 +84,12 @@ BETA = {
         "emailAddressSource": prop("userEmailSource", False), "hostName": prop(S, False), "requireSmime": prop(B, False),
         "requireSsl": prop(B, False), "useOAuth": prop(B, False)}},
     # G beta resources/intune-deviceconfig-androidworkprofileeasemailprofilebase, -androidworkprofilegmaileasconfiguration
-    "androidWorkProfileEasEmailProfileBase": {"kind": "entity", "base": "deviceConfiguration", "abstract": True,
-                                              "properties": {
-        "authenticationMethod": prop("easAuthenticationMethod", False),
-        "durationOfEmailToSync": prop("emailSyncDuration", False), "emailAddressSource": prop("userEmailSource", False),
-        "hostName": prop(S, False), "requireSsl": prop(B, False), "usernameSource": prop("androidUsernameSource", False)}},
+    "androidWorkProfileEasEmailProfileBase": {
+        "kind": "entity", "base": "deviceConfiguration", "abstract": True, "properties": {
+            "authenticationMethod": prop("easAuthenticationMethod", False),
+            "durationOfEmailToSync": prop("emailSyncDuration", False),
+            "emailAddressSource": prop("userEmailSource", False), "hostName": prop(S, False),
+            "requireSsl": prop(B, False), "usernameSource": prop("androidUsernameSource", False)}},
     "androidWorkProfileGmailEasConfiguration": {"kind": "entity", "base": "androidWorkProfileEasEmailProfileBase",
                                                 "properties": {}},
 }
@@ -135,9 +136,9 @@ def make_slice(blobs, commit):
             if key not in navs:
                 faults.append("%s.%s is not a navigation property of beta %s" % (name, key, name))
         own = set(maps[kind][name].get("properties") or [])
-        if desc["base"] and own & listed(desc["base"], kind, "properties"):
-            faults.append("%s: base %s already has %s" % (name, desc["base"], sorted(own & listed(desc["base"], kind,
-                                                                                                    "properties"))))
+        inherited = own & listed(desc["base"], kind, "properties") if desc["base"] else set()
+        if inherited:
+            faults.append("%s: base %s already has %s" % (name, desc["base"], sorted(inherited)))
         types[kind][name] = {"base": desc["base"], "abstract": bool(desc.get("abstract")), "open": False,
                              "properties": desc["properties"],
                              "navigation": {k: {"type": t, "collection": c, "contains_target": True}
