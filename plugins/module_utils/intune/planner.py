@@ -182,7 +182,12 @@ class Planner:
 
     def plan_members(self, item, where, group, current):
         """Assigned group members by UPN: add the missing ones; remove others only with members_exclusive."""
-        wanted = [(upn, self.user_ref(upn, where, "members")) for upn in item.get("members") or []]
+        upns, seen = [], set()
+        for upn in item.get("members") or []:  # each UPN once (UPNs compare without case)
+            if upn.casefold() not in seen:
+                seen.add(upn.casefold())
+                upns.append(upn)
+        wanted = [(upn, self.user_ref(upn, where, "members")) for upn in upns]
         have = {m["id"]: m.get("userPrincipalName") or m["id"] for m in current}
         for upn, user_id in wanted:
             if user_id is not None and user_id not in have:

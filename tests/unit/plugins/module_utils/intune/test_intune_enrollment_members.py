@@ -150,7 +150,7 @@ def test_members_added_by_upn_idempotent_and_never_removed_unless_exclusive(stan
 def test_members_of_an_existing_group_are_read_and_only_the_missing_added(stand):
     gid = stand.intune.add_group("EMS pilot users")
     stand.intune.members[gid] = [user_id(stand, PILOT1)]
-    data = {"groups": [{"name": "EMS pilot users", "members": [PILOT1, PILOT2]}]}
+    data = {"groups": [{"name": "EMS pilot users", "members": [PILOT1, PILOT2, PILOT2.upper()]}]}  # listed twice
     result = objects.run_intune_objects(params(stand, data))
     assert [(c["name"], c["action"]) for c in result["changes"]] == [("EMS pilot users: %s" % PILOT2, "add")]
     assert [e["path"] for e in writes(stand)] == ["/v1.0/groups/%s/members/$ref" % gid]
