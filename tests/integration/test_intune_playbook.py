@@ -66,6 +66,10 @@ def test_enable_intune_play_against_the_standin(stand, tmp_path):
     # enrollment restrictions: the baseline's two created beside the tenant's two defaults (priority 0)
     assert sorted(c["displayName"] for c in stand.intune.enrollment.values() if c["priority"]) == [
         "EMS pilot - device limit", "EMS pilot - enrollment platforms"]
+    # email profiles: the only writes that went to Graph beta, and the run said so
+    assert len(stand.intune.configurations) == 2
+    assert {e["path"].split("/")[1] for e in writes(stand) if "deviceConfigurations" in e["path"]} == {"beta"}
+    assert "Graph beta was called" in out
     assert "intune.apple_push_certificate" in out  # pending: the play ends there, not failed
     assert "intune.test_devices" not in out
     stand.intune.apple_push = {"id": "apns", "appleIdentifier": "mdm@contoso.com",
