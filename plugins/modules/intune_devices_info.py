@@ -48,6 +48,22 @@ options:
         attended step C(intune.apple_push_certificate).
     type: bool
     default: false
+  android_enterprise:
+    description:
+      - Also read the Android Enterprise (Managed Google Play) binding for the attended step
+        C(intune.android_enterprise) - through Microsoft Graph B(beta)
+        (C(deviceManagement/androidManagedStoreAccountEnterpriseSettings)), which Microsoft does not support
+        for production use; the result's C(graph_beta_calls) and a warning list every beta call.
+    type: bool
+    default: false
+  windows_enrollment:
+    description:
+      - Also read the MDM user scope of Windows automatic enrollment (the Microsoft Intune entry of Graph
+        B(beta) C(policies/mobileDeviceManagementPolicies)) for the attended step
+        C(intune.windows_automatic_enrollment). Graph serves it to a signed-in administrator only (no application
+        permission exists), so it is read with O(auth=device_code) and reported as not readable otherwise.
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -96,6 +112,25 @@ apple_push_certificate:
   returned: when asked
   type: dict
   sample: {present: true, apple_id: mdm@contoso.com, expires: "2027-12-01T00:00:00Z"}
+android_enterprise:
+  description: With O(android_enterprise) - C(bound) (bindStatus bound or boundAndValidated), C(status), C(owner),
+    C(organization), C(last_app_sync). Read through Graph beta.
+  returned: when asked
+  type: dict
+  sample: {bound: true, status: boundAndValidated, owner: admin@contoso.com, organization: Contoso,
+           last_app_sync: success}
+windows_enrollment:
+  description:
+    - With O(windows_enrollment) - C(read) (false without a signed-in administrator), C(enabled) (MDM user scope
+      V(all) or V(selected)), C(scope), C(reason) when not read. Read through Graph beta.
+  returned: when asked
+  type: dict
+  sample: {read: true, enabled: true, scope: selected, reason: null}
+graph_beta_calls:
+  description: Every call this run made to Microsoft Graph beta (C(METHOD /beta/path)); empty when none.
+  returned: success
+  type: list
+  elements: str
 graph_requests:
   description: Number of HTTP requests sent to Graph (sign-in not counted).
   returned: success

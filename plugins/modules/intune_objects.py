@@ -12,7 +12,8 @@ description:
   - Desired state for the Intune part of the Enable phase, through Microsoft Graph v1.0 - groups (assigned, and
     dynamic device groups per platform with deviceOSType rules), group-based licensing, directory role
     assignments, compliance policies per platform, app protection (MAM) policies for iOS and Android with
-    their target apps, conditional access policies, and the MDM authority.
+    their target apps, conditional access policies, enrollment restrictions (platform restrictions and device
+    limits), the members of assigned groups, and the MDM authority.
   - Objects are matched by displayName (and C(@odata.type) for compliance and app protection policies); only
     the properties the data sets are compared (as Microsoft365DSC does), read-only properties are stripped
     from what Graph returns (as IntuneCD does). A missing object is created (POST), a differing one patched
@@ -40,6 +41,9 @@ options:
         device group of V(windows), V(ios), V(android), V(android_work_profile), V(macos) - its deviceOSType rule
         is built for you) or C(membership_rule), C(role_assignable) (only at creation; needed for a group
         that holds a directory role), C(state).
+      - C(members) (assigned groups only) - UPNs of users that must be members (each must exist in the tenant,
+        synced or cloud); missing ones are added (POST C(members/$ref)). Members the list does not name are
+        kept unless C(members_exclusive=true), which removes every other user (never devices or groups).
     type: list
     elements: dict
     default: []
@@ -98,6 +102,31 @@ options:
     type: list
     elements: dict
     default: []
+  enrollment_restrictions:
+    description:
+      - Enrollment restrictions (Graph v1.0 C(deviceManagement/deviceEnrollmentConfigurations)), each C(name),
+        C(type) (V(platforms) - a platform restriction, V(limit) - a device limit), C(description), C(platforms)
+        (a mapping of V(android), V(ios), V(macos), V(windows), V(windows_mobile) to the Graph fields
+        C(platformBlocked), C(personalDeviceEnrollmentBlocked), C(osMinimumVersion), C(osMaximumVersion)),
+        C(limit) (1 to 15), C(assign_to) (group names), C(state).
+      - C(default=true) names the tenant's default restriction of that type (priority 0, "All users and all
+        devices"), which Graph lets one patch but not create, delete or assign. Matched by displayName and
+        C(@odata.type); only the fields the data sets are compared, a restriction is written whole.
+    type: list
+    elements: dict
+    default: []
+  email_profiles:
+    description:
+      - Exchange ActiveSync email profiles, each C(name), C(platform) (V(ios) - C(iosEasEmailProfileConfiguration),
+        V(android_work_profile) - C(androidWorkProfileGmailEasConfiguration)) or C(odata_type), C(settings) (Graph
+        properties of that type; C(hostName) required), C(description), C(assign_to) (group names), C(state).
+      - These types exist only in Microsoft Graph B(beta), which Microsoft does not support for production use -
+        this kind alone is read and written through C(/beta/deviceManagement/deviceConfigurations); its changes
+        say so, and the result's C(graph_beta_calls) and a warning list every beta call. Leave the list empty to
+        keep the module on v1.0.
+    type: list
+    elements: dict
+    default: []
   mdm_authority:
     description:
       - V(report) reads the organization's MDM authority and returns it; V(intune) also sets it to Intune when
@@ -145,7 +174,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changes:
-  description: The planned (check mode) or made changes, in order - C(kind), C(name), C(action), C(properties).
+  description:
+    - The planned (check mode) or made changes, in order - C(kind), C(name), C(action), C(properties), and
+      C(graph) for a change made through Graph beta (email profiles).
   returned: success
   type: list
   elements: dict
@@ -158,6 +189,11 @@ graph_requests:
   description: Number of HTTP requests sent to Graph (sign-in not counted).
   returned: when the tenant was contacted
   type: int
+graph_beta_calls:
+  description: Every call this run made to Microsoft Graph beta (C(METHOD /beta/path)); empty when none.
+  returned: success
+  type: list
+  elements: str
 throttled_seconds:
   description: Seconds spent waiting on Retry-After or back-off.
   returned: success

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 SLICE = Path(__file__).with_name("v1.0-slice.json")
+BETA_SLICE = Path(__file__).with_name("beta-slice.json")  # the few beta calls (issue 16; make_beta_slice.py)
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$")
@@ -150,11 +151,46 @@ def intune_runtime_rules(method, target, body):
                 if method == "POST" and not body.get(key):
                     errors.append("a dynamic group needs %s (RULES dynamic group)" % key)
     return errors
+
+
+# --- issue 16, the rest: enrollment restrictions and assigned-group members ------------------------------
+# Methods: G intune-onboarding-deviceenrollmentconfiguration-list/-create/-get/-update/-delete (v1.0;
+# create/update/delete pages per derived type: deviceenrollmentplatformrestrictionsconfiguration-*,
+# deviceenrollmentlimitconfiguration-*), group-list-members, group-post-members (POST .../members/$ref),
+# group-delete-members (DELETE .../members/{id}/$ref).
+RULES["methods"].update({
+    "deviceManagement/deviceEnrollmentConfigurations": {"collection": ["GET", "POST"],
+                                                        "entity": ["GET", "PATCH", "DELETE"]},
+    "deviceManagement/deviceEnrollmentConfigurations/assignments": {"collection": ["GET"], "entity": ["GET"]},
+    "groups/members": {"collection": ["GET"], "entity": ["GET"]},
+    "groups/members/$ref": {"collection": ["POST"], "entity": ["DELETE"]},
+})
+RULES["required_on_create"].update({"deviceEnrollmentConfiguration": ["displayName"]})
+# Read-only on every derived type (G resources/intune-onboarding-deviceenrollmentconfiguration: priority is
+# changed only through setPriority; the default configurations have priority 0).
+RULES["read_only"].update({
+    "deviceEnrollmentConfiguration": ["createdDateTime", "lastModifiedDateTime", "version", "priority"],
+})
+# Graph beta (its own slice, beta-slice.json; the same Contract): G beta pages
+# intune-androidforwork-androidmanagedstoreaccountenterprisesettings-get, mobiledevicemanagementpolicies-list/-get/
+# -update, intune-deviceconfig-deviceconfiguration-list/-create/-get/-update/-delete/-assign.
+RULES["methods"].update({
+    "deviceManagement/androidManagedStoreAccountEnterpriseSettings": {"entity": ["GET"]},
+    "policies": {"entity": []},
+    "policies/mobileDeviceManagementPolicies": {"collection": ["GET"], "entity": ["GET", "PATCH"]},
+    "deviceManagement/deviceConfigurations": {"collection": ["GET", "POST"], "entity": ["GET", "PATCH", "DELETE"]},
+    "deviceManagement/deviceConfigurations/assignments": {"collection": ["GET"], "entity": ["GET"]},
+})
+RULES["required_on_create"].update({"deviceConfiguration": ["displayName"]})
+RULES["read_only"].update({"deviceConfiguration": ["createdDateTime", "lastModifiedDateTime", "version"]})
+# A $ref body names one directory object by URL (G group-post-members: {"@odata.id": ".../directoryObjects/{id}"}).
+REF_BODY = re.compile(r"^https://[^/]+/v1\.0/directoryObjects/[0-9a-fA-F-]{36}$")
 # --- end of issue 16's block -----------------------------------------------------------------------------
 
 
 class Target:
-    def __init__(self, type_name, collection, key_path, keyed, action=None):
+    def __init__(self, type_name, collection, key_path, keyed, action=None, ref=False):
+        self.ref = ref  # a $ref request (issue 16): the body is {"@odata.id": url}, there is no response body
         self.action = action  # a bound action's description (issue 16): {parameters, returns}
         self.type = type_name
         self.collection = collection
@@ -169,6 +205,11 @@ class Contract:
         for kind, types in self.slice["types"].items():
             for name, desc in types.items():
                 self.types[name] = dict(desc, kind=kind)
+
+    @property
+    def version(self):
+        """'v1.0', or 'beta' for the beta slice (make_beta_slice.py): the first segment of every path."""
+        return self.slice["source"].get("version", "v1.0")
 
     @property
     def source(self):
@@ -210,8 +251,8 @@ class Contract:
     def resolve(self, path):
         """Target of a Graph path ('/v1.0/domains/x/serviceConfigurationRecords'); raises ValueError."""
         segments = [unquote(s) for s in urlsplit(path).path.split("/") if s]
-        if not segments or segments[0] != "v1.0":
-            raise ValueError("path %s is not under /v1.0" % path)
+        if not segments or segments[0] != self.version:
+            raise ValueError("path %s is not under /%s (the slice's version)" % (path, self.version))
         segments = segments[1:]
         if not segments:
             raise ValueError("path %s names no resource" % path)
@@ -222,6 +263,15 @@ class Contract:
         key_path = segments[0]
         rest = segments[1:]
         while rest:
+            if rest == ["$ref"] and key_path in ("groups/members",):  # a reference (issue 16), not a property
+                return Target(type_name, collection, key_path + "/$ref", keyed, ref=True)
+            if rest[0].startswith("microsoft.graph.") and collection and not keyed:  # a type cast (issue 16)
+                cast = rest[0][len("microsoft.graph."):]
+                if not self.derives(cast, type_name):
+                    raise ValueError("path %s: %s is not a type derived from %s in the slice" % (path, cast, type_name))
+                type_name = cast
+                rest = rest[1:]
+                continue
             if collection and not keyed:
                 keyed = True
                 rest = rest[1:]
@@ -326,6 +376,8 @@ class Contract:
             self.check_value(prop["type"], prop["collection"], prop["nullable"], item, "%s.%s" % (where, key),
                              errors, mode)
         chain = self.chain(type_name)
+        if mode == "create" and self.types[type_name].get("abstract"):  # issue 16: Graph needs the concrete type
+            errors.append("%s: %s is abstract: a create needs the @odata.type of a derived type" % (where, type_name))
         if mode in ("create", "update"):
             for base in chain:
                 for key in RULES["read_only"].get(base, []):
@@ -386,6 +438,8 @@ class Contract:
             return [str(err)]
         if target.action is not None:
             return self.check_action(method, parts.path, target, body)
+        if target.ref:
+            return self.check_ref(method, parts.path, target, body)
         allowed = RULES["methods"].get(target.key_path, {}).get("entity" if target.keyed else "collection")
         if allowed is None or method not in allowed:
             errors.append("%s is not a Graph method on %s (%s) (RULES methods)"
@@ -418,6 +472,18 @@ class Contract:
             self.check_value(param["type"], param["collection"], param["nullable"], value, "parameter " + key,
                              errors, "action")
         return errors
+
+    def check_ref(self, method, path, target, body):
+        """A $ref request (issue 16): POST {"@odata.id": directoryObject URL} on the collection, DELETE on one."""
+        allowed = RULES["methods"].get(target.key_path, {}).get("entity" if target.keyed else "collection") or []
+        if method not in allowed:
+            return ["%s is not a Graph method on %s (RULES methods)" % (method, path)]
+        if method == "DELETE":
+            return [] if body is None else ["DELETE %s with a body" % path]
+        if not isinstance(body, dict) or set(body) != {"@odata.id"} or not REF_BODY.match(str(body["@odata.id"])):
+            return ['POST %s needs a body {"@odata.id": "https://graph.../v1.0/directoryObjects/{id}"} (RULES REF_BODY)'
+                    % path]
+        return []
 
     def check_batch(self, body):
         errors = []

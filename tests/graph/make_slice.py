@@ -57,9 +57,15 @@ ROOTS += [
     "androidMobileAppIdentifier", "targetedManagedAppPolicyAssignment",
     "roleManagement", "rbacApplication", "unifiedRoleAssignment",
     "managedDevice", "detectedApp", "applePushNotificationCertificate",
+    # enrollment restrictions (issue 16, rest): platform restrictions and the device limit
+    "deviceEnrollmentConfiguration", "deviceEnrollmentPlatformRestrictionsConfiguration",
+    "deviceEnrollmentLimitConfiguration", "enrollmentConfigurationAssignment",
 ]
 NAVIGATION.update({
-    "deviceManagement": ["deviceCompliancePolicies", "managedDevices", "detectedApps", "applePushNotificationCertificate"],
+    "deviceManagement": ["deviceCompliancePolicies", "managedDevices", "detectedApps", "applePushNotificationCertificate",
+                         "deviceEnrollmentConfigurations"],
+    "deviceEnrollmentConfiguration": ["assignments"],
+    "group": ["members"],
     "deviceCompliancePolicy": ["assignments", "scheduledActionsForRule"],
     "deviceComplianceScheduledActionForRule": ["scheduledActionConfigurations"],
     "identityContainer": ["conditionalAccess"],
@@ -77,6 +83,7 @@ CONTAINER["singletons"] += ["deviceManagement", "deviceAppManagement", "identity
 #: Bound actions the collection calls: binding type -> action names (parameters come from the CSDL).
 ACTIONS = {
     "deviceCompliancePolicy": ["assign"],
+    "deviceEnrollmentConfiguration": ["assign"],
     "targetedManagedAppProtection": ["assign", "targetApps"],
     "group": ["assignLicense"],
     "organization": ["setMobileDeviceManagementAuthority"],

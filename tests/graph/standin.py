@@ -44,7 +44,7 @@ from cryptography.x509.oid import NameOID
 import ipaddress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from csdl import Contract  # noqa: E402
+from csdl import BETA_SLICE, Contract  # noqa: E402
 import login_standin  # noqa: E402
 
 APP_ROLES_ALL = {"Organization.Read.All", "Directory.Read.All", "Domain-InternalFederation.ReadWrite.All",
@@ -56,7 +56,7 @@ NEEDS = [(r"^/v1\.0/directory/onPremisesSynchronization", "OnPremDirectorySynchr
          (r"^/v1\.0/domains", "Directory.Read.All")]
 
 # --- Intune desired state (issue 16): its part of the stand-in lives in intune_standin.py ----------
-from intune_standin import IntuneState, NEEDS as INTUNE_NEEDS, ROLES as INTUNE_ROLES  # noqa: E402
+from intune_standin import DELEGATED_ONLY, IntuneState, NEEDS as INTUNE_NEEDS, ROLES as INTUNE_ROLES  # noqa: E402
 NEEDS = INTUNE_NEEDS + NEEDS
 APP_ROLES_ALL = APP_ROLES_ALL | INTUNE_ROLES
 # --- end of issue 16's block -----------------------------------------------------------------------
@@ -140,6 +140,7 @@ class StandIn:
     def __init__(self, workdir, tenant=None, page_size=100):
         self.workdir = Path(workdir)
         self.contract = Contract()
+        self.beta_contract = Contract(BETA_SLICE)  # issue 16: the few Graph beta calls, their own slice
         self.tenant = tenant or lab_tenant()
         self.apps = {}  # client_id -> {thumbprint, public_key, roles, consent}
         self.tokens = {}  # access token -> {client_id, roles, delegated}
@@ -186,6 +187,10 @@ class StandIn:
         params.update(extra)
         return params
 
+    def contract_for(self, path):
+        """The slice a path is validated against: /beta/... -> the beta slice, else v1.0."""
+        return self.beta_contract if path.startswith("/beta/") else self.contract
+
     def requests_to(self, pattern):
         return [entry for entry in self.log if re.search(pattern, entry["path"])]
 
@@ -220,8 +225,8 @@ def _handler(stand):  # noqa: C901 - one request router
 
         def _send(self, status, body=None, headers=None, check=True):
             path = self.path
-            if check and path.startswith("/v1.0"):
-                errors = stand.contract.check_response(self.command, path, status, body)
+            if check and (path.startswith("/v1.0") or path.startswith("/beta/")):
+                errors = stand.contract_for(path).check_response(self.command, path, status, body)
                 if errors:
                     with stand.lock:
                         stand.violations.append({"where": "response", "method": self.command, "path": path,
@@ -278,7 +283,7 @@ def _handler(stand):  # noqa: C901 - one request router
                 if match.group(2).endswith("devicecode"):
                     return self._devicecode(form)
                 return self._token(form, "%s%s" % (stand.url, path))
-            if path.startswith("/v1.0"):
+            if path.startswith("/v1.0") or path.startswith("/beta/"):  # beta: issue 16, its own slice
                 return self._graph(raw)
             if login_standin.route(self, stand, raw):
                 return None
@@ -342,7 +347,8 @@ def _handler(stand):  # noqa: C901 - one request router
                 entry["polls"] += 1
                 if entry["polls"] < 2:
                     return self._aad_error(400, "authorization_pending", 70016, "Pending end-user authorization.")
-                return self._issue(client_id, app["roles"] | {"OnPremDirectorySynchronization.Read.All"}, True)
+                return self._issue(client_id, app["roles"] | {"OnPremDirectorySynchronization.Read.All",
+                                                              "Policy.Read.All"}, True)
             return self._aad_error(400, "unsupported_grant_type", 70003, "The grant type is not supported.")
 
         def _devicecode(self, form):
@@ -361,7 +367,7 @@ def _handler(stand):  # noqa: C901 - one request router
                 body = json.loads(raw) if raw else None
             except ValueError:
                 return self._graph_error(400, "BadRequest", "body is not JSON")
-            errors = stand.contract.check_request(self.command, self.path, dict(self.headers), body)
+            errors = stand.contract_for(self.path).check_request(self.command, self.path, dict(self.headers), body)
             if errors:
                 with stand.lock:
                     stand.violations.append({"where": "request", "method": self.command, "path": self.path,
@@ -411,6 +417,9 @@ def _handler(stand):  # noqa: C901 - one request router
         def _resource(self, method, url, grant, body=None):
             parts = urlsplit(url)
             path = parts.path
+            if any(re.search(p, path) for p in DELEGATED_ONLY) and not grant["delegated"]:  # issue 16
+                return 403, {"code": "Authorization_RequestDenied",
+                             "message": "Insufficient privileges to complete the operation."}
             for pattern, permission in NEEDS:
                 if re.search(pattern, path):
                     if permission not in grant["roles"]:

@@ -63,16 +63,30 @@ def test_enable_intune_play_against_the_standin(stand, tmp_path):
     out = play(stand, tmp_path)
     created = len(writes(stand))
     assert created > 15 and len(stand.intune.compliance) == 4 and len(stand.intune.ca) == 1
+    # enrollment restrictions: the baseline's two created beside the tenant's two defaults (priority 0)
+    assert sorted(c["displayName"] for c in stand.intune.enrollment.values() if c["priority"]) == [
+        "EMS pilot - device limit", "EMS pilot - enrollment platforms"]
+    # email profiles: the only writes that went to Graph beta, and the run said so
+    assert len(stand.intune.configurations) == 2
+    assert {e["path"].split("/")[1] for e in writes(stand) if "deviceConfigurations" in e["path"]} == {"beta"}
+    assert "Graph beta was called" in out
     assert "intune.apple_push_certificate" in out  # pending: the play ends there, not failed
     assert "intune.test_devices" not in out
     stand.intune.apple_push = {"id": "apns", "appleIdentifier": "mdm@contoso.com",
                                "expirationDateTime": "2027-12-01T00:00:00Z", "certificate": "MIIB"}
-    out = play(stand, tmp_path, intune_android_enterprise_done=True)
+    out = play(stand, tmp_path)
+    assert "intune.android_enterprise" in out and "intune.windows_automatic_enrollment" not in out
+    # the operator binds Managed Google Play: the next run reads it through Graph beta and goes on
+    stand.intune.android_binding.update(bindStatus="boundAndValidated", ownerUserPrincipalName="admin@contoso.com")
+    out = play(stand, tmp_path)
+    assert "intune.windows_automatic_enrollment" in out and "intune.test_devices" not in out
+    assert "Graph beta was called" in out
+    out = play(stand, tmp_path, intune_windows_automatic_enrollment_done=True)
     assert len(writes(stand)) == created  # unchanged tenant: no write
     report = latest_report(tmp_path)
     assert "intune.test_devices" in json.dumps(report) and PILOT in out
     stand.intune.enroll("PILOT1-IPHONE", "ios", PILOT, apps=["Microsoft Outlook"])
-    out = play(stand, tmp_path, intune_android_enterprise_done=True)
+    out = play(stand, tmp_path, intune_windows_automatic_enrollment_done=True)
     assert len(writes(stand)) == created
     report = json.dumps(latest_report(tmp_path))
     assert "Intune test device PILOT1-IPHONE (ios, %s)" % PILOT in report

@@ -170,6 +170,7 @@ class GraphClient:
         self._cache = None
         self.requests = 0  # HTTP requests to Graph (not counting sign-in)
         self.waited = 0.0
+        self.beta_calls = []  # "METHOD /beta/path" of every call to Graph beta (reported: not supported by Microsoft)
         self.device_flow = None  # {verification_uri, user_code, expires_in} once shown; never the device code
         self._session = _Session(self.settings["verify"], self.settings["timeout"])
 
@@ -258,14 +259,17 @@ class GraphClient:
         return self._msal(app.acquire_token_by_device_flow, flow)
 
     # --- requests ---------------------------------------------------------------------------
-    def url(self, path):
+    def url(self, path, version=None):
+        """The URL of a Graph path: v1.0 unless ``version`` is clouds.BETA_VERSION (asked for by name)."""
         if path.startswith("https://"):
             if urlsplit(path).netloc != urlsplit(self.base).netloc:
                 raise GraphError("Graph returned a link to another host (%s)." % urlsplit(path).netloc,
                                  "report it; the token is only sent to %s." % urlsplit(self.base).netloc,
                                  kind="graph")
             return path
-        return self.base + "/" + path.lstrip("/")
+        if version not in (None, clouds.API_VERSION, clouds.BETA_VERSION):
+            raise ValueError("internal: Graph version %r" % version)
+        return "%s/%s/%s" % (self.settings["graph"], version or clouds.API_VERSION, path.lstrip("/"))
 
     def _delay(self, response, attempt):
         value = response.headers.get("Retry-After") if response is not None else None
@@ -275,9 +279,11 @@ class GraphClient:
             delay = float(2 ** attempt)
         return max(0.0, min(delay, MAX_RETRY_AFTER))
 
-    def send(self, method, path, params=None, body=None, eventual=False):
+    def send(self, method, path, params=None, body=None, eventual=False, version=None):
         """One request with back-off; returns the requests.Response of a 2xx answer."""
-        url = self.url(path)
+        url = self.url(path, version)
+        if urlsplit(url).path.startswith("/%s/" % clouds.BETA_VERSION):
+            self.beta_calls.append("%s %s" % (method, urlsplit(url).path))
         headers = {"Authorization": "Bearer " + self.token(), "Accept": "application/json"}
         if eventual:
             headers["ConsistencyLevel"] = "eventual"  # G aad-advanced-queries; not resent by nextLink
@@ -302,7 +308,7 @@ class GraphClient:
                     self.waited += delay
                     attempt += 1
                     continue
-            raise self.http_error(method, path, response, attempt)
+            raise self.http_error(method, url, response, attempt)
 
     def http_error(self, method, path, response, retries=0):
         status = response.status_code
@@ -337,12 +343,12 @@ class GraphClient:
                           "check the values given; run with -vvv for the request.", kind="graph",
                           status=status, code=code)
 
-    def get(self, path, params=None, eventual=False):
-        return self.send("GET", path, params=params, eventual=eventual).json()
+    def get(self, path, params=None, eventual=False, version=None):
+        return self.send("GET", path, params=params, eventual=eventual, version=version).json()
 
-    def get_all(self, path, params=None, eventual=False):
+    def get_all(self, path, params=None, eventual=False, version=None):
         """Every item of a collection, following @odata.nextLink (requested as given)."""
-        page = self.get(path, params=params, eventual=eventual)
+        page = self.get(path, params=params, eventual=eventual, version=version)
         items = list(page.get("value") or [])
         while page.get("@odata.nextLink"):
             page = self.get(page["@odata.nextLink"], eventual=eventual)

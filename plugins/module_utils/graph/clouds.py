@@ -19,6 +19,10 @@ CLOUDS = {
 }
 CLOUD_NAMES = sorted(CLOUDS)
 API_VERSION = "v1.0"
+#: Graph beta: "APIs under the /beta version in Microsoft Graph are subject to change. Use of these APIs in
+#: production applications is not supported" (the banner of every beta page on Learn). The client calls it
+#: only where a module asks for it by name (``version=BETA_VERSION``), and counts those calls.
+BETA_VERSION = "beta"
 
 
 def endpoints(cloud, authority_url=None, graph_url=None):

@@ -25,6 +25,8 @@ PERMISSIONS = {
 # --- Intune desired state (issue 16): TENANT.md section 1 and the Graph api pages of each call ----------
 PERMISSIONS.update({
     "groups": "Group.ReadWrite.All",
+    # still UNCONFIRMED (checked 2026-12-06, docs/intune.md section 6): the v1.0 page's permission table is an
+    # include no stored copy holds; the page names only the delegated roles
     "groups/assignLicense": "LicenseAssignment.ReadWrite.All (UNCONFIRMED; the Graph page lists delegated roles)",
     "users": "User.Read.All",
     "deviceManagement": "DeviceManagementConfiguration.ReadWrite.All",
@@ -34,6 +36,12 @@ PERMISSIONS.update({
     "identity": "Policy.ReadWrite.ConditionalAccess",
     "roleManagement": "RoleManagement.ReadWrite.Directory",
     "organization/setMobileDeviceManagementAuthority": "DeviceManagementServiceConfig.ReadWrite.All",
+    # enrollment restrictions (G intune-onboarding-deviceenrollmentlimitconfiguration-update: application
+    # DeviceManagementServiceConfig.ReadWrite.All, DeviceManagementConfiguration.ReadWrite.All)
+    "deviceManagement/deviceEnrollmentConfigurations": "DeviceManagementServiceConfig.ReadWrite.All",
+    # Graph beta (G beta mobiledevicemanagementpolicies-list: delegated Policy.Read.All, application not supported)
+    "policies/mobileDeviceManagementPolicies": "Policy.Read.All (delegated only: an administrator signs in with "
+                                               "auth device_code; Graph has no application permission for it)",
 })
 # --- end of issue 16's block -------------------------------------------------------------------------
 
@@ -126,7 +134,7 @@ def sign_in_error(result, tenant, client_id, cloud):
 def permission_for(path):
     """The permission of PERMISSIONS that a Graph path needs ('/domains/x/federationConfiguration')."""
     parts = [p for p in path.split("?")[0].strip("/").split("/") if p]
-    if parts and parts[0] == "v1.0":
+    if parts and parts[0] in ("v1.0", "beta"):
         parts = parts[1:]
     if not parts:
         return None

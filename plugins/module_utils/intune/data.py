@@ -15,7 +15,7 @@ from ansible_collections.ems.enable.plugins.module_utils.graph.errors import Gra
 from ansible_collections.ems.enable.plugins.module_utils.intune import tables
 
 KINDS = ("groups", "compliance_policies", "conditional_access_policies", "app_protection_policies",
-         "role_assignments", "licensing")
+         "role_assignments", "licensing", "enrollment_restrictions", "email_profiles")
 
 INTUNE_OBJECTS_SPEC = dict(
     gc.GRAPH_ARGUMENT_SPEC,
@@ -28,13 +28,16 @@ INTUNE_OBJECTS_SPEC = dict(
     app_protection_policies=dict(type="list", elements="dict", default=[]),
     role_assignments=dict(type="list", elements="dict", default=[]),
     licensing=dict(type="list", elements="dict", default=[]),
+    enrollment_restrictions=dict(type="list", elements="dict", default=[]),
+    email_profiles=dict(type="list", elements="dict", default=[]),
     mdm_authority=dict(type="str", default="report", choices=["report", "intune"]),
 )
 INTUNE_OBJECTS_KWARGS = dict(required_if=[["auth", "certificate", ["certificate_path"]]])
 
 #: The keys each kind's items may carry (anything else is a typo and refused).
 FIELDS = {
-    "groups": {"name", "description", "type", "platform", "membership_rule", "role_assignable", "state"},
+    "groups": {"name", "description", "type", "platform", "membership_rule", "role_assignable", "members",
+               "members_exclusive", "state"},
     "compliance_policies": {"name", "platform", "odata_type", "description", "settings", "grace_period_hours",
                             "assign_to", "state"},
     "conditional_access_policies": {"name", "description", "include_users", "include_groups", "exclude_users",
@@ -44,6 +47,8 @@ FIELDS = {
                                 "assign_to", "state"},
     "role_assignments": {"role", "role_template_id", "users", "groups", "state"},
     "licensing": {"group", "sku", "disabled_plans", "min_free_seats"},
+    "enrollment_restrictions": {"name", "type", "default", "description", "platforms", "limit", "assign_to", "state"},
+    "email_profiles": {"name", "platform", "odata_type", "description", "settings", "assign_to", "state"},
 }
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 ODATA = re.compile(r"^#?(microsoft\.graph\.)?([A-Za-z0-9]+)$")
@@ -90,7 +95,7 @@ def check_item(kind, index, item, params):  # noqa: C901 - one table of field ru
         fault("name", "missing or empty (objects are matched by displayName)", "give the object's display name.")
     if item.get("state", "present") not in ("present", "absent"):
         fault("state", "%r is not present or absent" % item.get("state"), "use present (default) or absent.")
-    for field in ("assign_to", "include_users", "include_groups", "exclude_users", "exclude_groups", "apps",
+    for field in ("members", "assign_to", "include_users", "include_groups", "exclude_users", "exclude_groups", "apps",
                   "users", "groups", "disabled_plans", "applications", "client_app_types"):
         if field in FIELDS[kind] and not _list_of_str(item, field):
             fault(field, "must be a list of names", "give a YAML list of strings.")
@@ -110,6 +115,11 @@ def check_item(kind, index, item, params):  # noqa: C901 - one table of field ru
                   "give platform (a device group per platform) or membership_rule.")
         if gtype == "assigned" and (platform or item.get("membership_rule")):
             fault("type", "platform and membership_rule need type: dynamic", "set type: dynamic.")
+        if gtype == "dynamic" and (item.get("members") or item.get("members_exclusive")):
+            fault("members", "a dynamic group's members come from its rule", "remove members, or use type: assigned.")
+        if not isinstance(item.get("members_exclusive", False), bool):
+            fault("members_exclusive", "%r is not true or false" % item.get("members_exclusive"),
+                  "use false (default: members not listed are kept) or true (they are removed).")
     if kind == "compliance_policies":
         odata = item.get("odata_type")
         if odata is not None and odata_name(odata) not in tables.COMPLIANCE_TYPES:
@@ -151,6 +161,22 @@ def check_item(kind, index, item, params):  # noqa: C901 - one table of field ru
                   "use one of %s, or give role_template_id." % ", ".join(tables.ROLE_TEMPLATES))
         if not (item.get("users") or item.get("groups")):
             fault("users", "no principal named", "give users (UPNs) or groups (names).")
+    if kind == "enrollment_restrictions":
+        _enrollment_faults(item, fault)
+    if kind == "email_profiles":
+        odata = item.get("odata_type")
+        known = sorted(tables.EMAIL_PROFILE_TYPES.values())
+        if odata is not None and odata_name(odata) not in known:
+            fault("odata_type", "%r is not an email profile type the collection knows (Graph beta)" % odata,
+                  "use one of %s." % ", ".join(known))
+        elif odata is None and platform not in tables.EMAIL_PROFILE_TYPES:
+            fault("platform", "%r is not a platform with email profiles" % platform,
+                  "use %s (or give odata_type)." % ", ".join(sorted(tables.EMAIL_PROFILE_TYPES)))
+        settings = item.get("settings") or {}
+        if "@odata.type" in settings:
+            fault("settings.@odata.type", "the type is set by platform or odata_type", "remove it from settings.")
+        if item.get("state", "present") == "present" and isinstance(settings, dict) and not settings.get("hostName"):
+            fault("settings.hostName", "missing (the Exchange ActiveSync host)", "give e.g. outlook.office365.com.")
     if kind == "licensing":
         if not isinstance(item.get("group"), str) or not item.get("group"):
             fault("group", "missing", "name the group to license.")
@@ -160,6 +186,59 @@ def check_item(kind, index, item, params):  # noqa: C901 - one table of field ru
         if not isinstance(seats, int) or isinstance(seats, bool) or seats < 0:
             fault("min_free_seats", "%r is not a whole number >= 0" % seats, "give e.g. 1.")
     return faults
+
+
+def _enrollment_faults(item, fault):
+    """Enrollment restrictions: type, platforms (known names, known restriction fields), limit, default."""
+    etype = item.get("type")
+    if etype not in tables.ENROLLMENT_TYPES:
+        fault("type", "%r is not an enrollment restriction type" % etype,
+              "use platforms (platform restrictions) or limit (device limit).")
+        return
+    if not isinstance(item.get("default", False), bool):
+        fault("default", "%r is not true or false" % item.get("default"),
+              "use true for the tenant's default restriction (priority 0), false otherwise.")
+    if item.get("default") and item.get("assign_to"):
+        fault("assign_to", "the default restriction (priority 0) applies to all users and cannot be assigned",
+              "remove assign_to, or name a restriction of your own.")
+    if item.get("default") and item.get("state", "present") == "absent":
+        fault("state", "the default restriction (priority 0) cannot be deleted", "remove state: absent.")
+    platforms = item.get("platforms")
+    if etype == "platforms":
+        if item.get("limit") is not None:
+            fault("limit", "a platform restriction has no device limit", "use a second item with type: limit.")
+        if item.get("state", "present") == "present" and not isinstance(platforms, dict):
+            fault("platforms", "must be a mapping platform -> restriction",
+                  "give e.g. {ios: {platformBlocked: false, personalDeviceEnrollmentBlocked: true}}.")
+            return
+        for platform, rule in sorted((platforms or {}).items(), key=lambda kv: str(kv[0])):
+            where = "platforms.%s" % platform
+            if platform not in tables.ENROLLMENT_PLATFORMS:
+                fault(where, "%r is not a platform of enrollment restrictions" % platform,
+                      "use one of %s." % ", ".join(sorted(tables.ENROLLMENT_PLATFORMS)))
+                continue
+            if not isinstance(rule, dict):
+                fault(where, "must be a mapping of restriction fields", "give %s." % ", ".join(tables.RESTRICTION_FIELDS))
+                continue
+            unknown = sorted(set(rule) - set(tables.RESTRICTION_FIELDS))
+            if unknown:
+                fault("%s.%s" % (where, unknown[0]), "is not a field of deviceEnrollmentPlatformRestriction",
+                      "use %s." % ", ".join(tables.RESTRICTION_FIELDS))
+            for key in ("platformBlocked", "personalDeviceEnrollmentBlocked"):
+                if key in rule and not isinstance(rule[key], bool):
+                    fault("%s.%s" % (where, key), "%r is not true or false" % rule[key], "use true or false.")
+            for key in ("osMinimumVersion", "osMaximumVersion"):
+                if rule.get(key) is not None and not isinstance(rule[key], str):
+                    fault("%s.%s" % (where, key), "%r is not a version string" % rule[key], 'quote it, e.g. "16.0".')
+    else:
+        if platforms is not None:
+            fault("platforms", "a device limit has no platforms", "use a second item with type: platforms.")
+        low, high = tables.DEVICE_LIMIT_RANGE
+        limit = item.get("limit")
+        if item.get("state", "present") == "present" and (
+                not isinstance(limit, int) or isinstance(limit, bool) or not low <= limit <= high):
+            fault("limit", "%r is not a whole number from %d to %d" % (limit, low, high),
+                  "give the devices a user may enroll, e.g. 5.")
 
 
 def check(params):
@@ -176,7 +255,8 @@ def check(params):
         for index, item in enumerate(params.get(kind) or []):
             faults.extend(check_item(kind, index, item, params))
             if isinstance(item, dict) and item.get("name"):
-                key = (item["name"].casefold(), item.get("platform"))
+                key = (item["name"].casefold(), item.get("platform"),
+                       item.get("type") if kind == "enrollment_restrictions" else None)
                 if key in names:
                     faults.append("%s: name: %r is given twice (items %d and %d). Remedy: give each object "
                                   "once." % (label(kind, index, item), item["name"], names[key], index))

@@ -14,6 +14,7 @@ a managed device of that platform is enrolled by that user; the role's attended 
 from __future__ import annotations
 
 from ansible_collections.ems.enable.plugins.module_utils.graph import client as gc
+from ansible_collections.ems.enable.plugins.module_utils.graph import clouds
 from ansible_collections.ems.enable.plugins.module_utils.graph.errors import GraphError
 
 #: platform -> operatingSystem values of managedDevice (Intune reports iOS for iPhone and iPad).
@@ -32,7 +33,23 @@ INTUNE_DEVICES_SPEC = dict(
     )),
     inventory=dict(type="bool", default=True),
     apple_push_certificate=dict(type="bool", default=False),
+    android_enterprise=dict(type="bool", default=False),
+    windows_enrollment=dict(type="bool", default=False),
 )
+#: Graph beta reads (not supported by Microsoft for production; the only beta calls of this module):
+#: G beta intune-androidforwork-androidmanagedstoreaccountenterprisesettings-get (the binding; bound or
+#: boundAndValidated = done) and mobiledevicemanagementpolicies-list (Windows automatic enrollment, the
+#: MDM user scope of the Microsoft Intune policy: all or selected = done; "Application: Not supported",
+#: so it is read only when an administrator signs in with auth=device_code).
+ANDROID_BINDING = "deviceManagement/androidManagedStoreAccountEnterpriseSettings"
+ANDROID_SELECT = "id,bindStatus,ownerUserPrincipalName,ownerOrganizationName,lastAppSyncStatus,lastAppSyncDateTime"
+ANDROID_BOUND = ("bound", "boundAndValidated")
+MDM_POLICIES = "policies/mobileDeviceManagementPolicies"
+INTUNE_MDM_APP = "0000000a-0000-0000-c000-000000000000"  # Microsoft Intune's app id (entra-docs groups-dynamic-membership.md)
+MDM_SCOPES_DONE = ("all", "selected")
+NOT_READABLE_WITH_APP = ("Graph reads the MDM user scope only for a signed-in administrator (beta "
+                         "mobileDeviceManagementPolicies: application permissions not supported)")
+BETA_WARNING = ("Graph beta was called (Microsoft does not support beta APIs in production; they may change): %s")
 INTUNE_DEVICES_KWARGS = dict(required_if=[["auth", "certificate", ["certificate_path"]]])
 
 
@@ -95,6 +112,27 @@ def read_apple_push(client):
             "apple_id": cert.get("appleIdentifier"), "expires": cert.get("expirationDateTime")}
 
 
+def read_android_binding(client):
+    """{bound, status, owner, organization, last_app_sync} of the Managed Google Play binding (Graph beta)."""
+    found = client.get(ANDROID_BINDING, params={"$select": ANDROID_SELECT}, version=clouds.BETA_VERSION)
+    return {"bound": found.get("bindStatus") in ANDROID_BOUND, "status": found.get("bindStatus"),
+            "owner": found.get("ownerUserPrincipalName"), "organization": found.get("ownerOrganizationName"),
+            "last_app_sync": found.get("lastAppSyncStatus")}
+
+
+def read_windows_enrollment(client, auth):
+    """{read, enabled, scope, reason}: the MDM user scope of Windows automatic enrollment (Graph beta, delegated)."""
+    if auth != "device_code":
+        return {"read": False, "enabled": False, "scope": None, "reason": NOT_READABLE_WITH_APP}
+    policies = client.get_all(MDM_POLICIES, version=clouds.BETA_VERSION)
+    intune = next((p for p in policies if p.get("id") == INTUNE_MDM_APP), None)
+    if intune is None:
+        return {"read": True, "enabled": False, "scope": None,
+                "reason": "Microsoft Intune is not among the tenant's MDM applications (Mobility (MDM and WIP))"}
+    return {"read": True, "enabled": intune.get("appliesTo") in MDM_SCOPES_DONE, "scope": intune.get("appliesTo"),
+            "reason": None}
+
+
 def facts_of(entry):
     """The onboarding report's environment facts (ems_facts) for one found test device."""
     out = {}
@@ -133,6 +171,8 @@ def run_intune_devices_info(params, check_mode=False, notify=None):
                 for device, device_id in zip(entry["devices"], entry["ids"]):
                     device["apps"] = apps.get(device_id, [])
         apple = read_apple_push(client) if params.get("apple_push_certificate") else None
+        android = read_android_binding(client) if params.get("android_enterprise") else None
+        windows = read_windows_enrollment(client, params.get("auth")) if params.get("windows_enrollment") else None
     except GraphError as err:
         return {"changed": False, "failed": True, "msg": str(err)}
     facts = {}
@@ -146,4 +186,15 @@ def run_intune_devices_info(params, check_mode=False, notify=None):
         result["apple_push_certificate"] = apple
         facts["Apple MDM push certificate"] = ("Apple ID %s, expires %s" % (apple["apple_id"], apple["expires"])
                                                if apple["present"] else "not uploaded")
+    if android is not None:
+        result["android_enterprise"] = android
+        facts["Android Enterprise binding (Graph beta)"] = ("%s by %s (%s)" % (
+            android["status"], android["owner"], android["organization"]) if android["bound"] else android["status"])
+    if windows is not None:
+        result["windows_enrollment"] = windows
+        facts["Windows automatic enrollment, MDM user scope (Graph beta)"] = (
+            windows["scope"] if windows["read"] and windows["scope"] else windows["reason"])
+    result["graph_beta_calls"] = list(client.beta_calls)
+    if client.beta_calls:
+        result["warnings"] = [BETA_WARNING % ", ".join(sorted(set(client.beta_calls)))]
     return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ansible_collections.ems.enable.plugins.module_utils.graph import client as gc
 from ansible_collections.ems.enable.plugins.module_utils.graph.errors import GraphError
 from ansible_collections.ems.enable.plugins.module_utils.intune import data as idata
+from ansible_collections.ems.enable.plugins.module_utils.intune.devices import BETA_WARNING
 from ansible_collections.ems.enable.plugins.module_utils.intune.planner import Planner
 
 INTUNE_OBJECTS_SPEC = idata.INTUNE_OBJECTS_SPEC
@@ -52,7 +53,10 @@ def run_intune_objects(params, check_mode=False, notify=None):
                 "msg": str(err) if not writes else "%s (after %d of the planned writes)" % (err, writes),
                 "graph_requests": client.requests if client else 0}
     result = {"changed": bool(changes), "changes": summary, "diff": diff, "writes": writes,
-              "graph_requests": client.requests, "throttled_seconds": client.waited}
+              "graph_requests": client.requests, "throttled_seconds": client.waited,
+              "graph_beta_calls": list(client.beta_calls)}
+    if client.beta_calls:  # said on every run that used it: Microsoft does not support beta in production
+        result["warnings"] = [BETA_WARNING % ", ".join(sorted(set(client.beta_calls)))]
     result.update(planner.report)
     authority = planner.report.get("mdm_authority") or {}
     result["ems_facts"] = {"Intune MDM authority": "%s%s" % (authority.get("value"), " (set by this run)" if

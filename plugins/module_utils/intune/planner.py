@@ -11,11 +11,13 @@ data does not name is never touched; ``state: absent`` deletes only the object t
 Calls (TENANT.md section 5, Graph v1.0): groups, users, deviceManagement/deviceCompliancePolicies
 (+ assign), identity/conditionalAccess/policies, deviceAppManagement/{ios,android}ManagedAppProtections
 (+ targetApps, assign), roleManagement/directory/roleAssignments, subscribedSkus, groups/{id}/assignLicense,
-organization (+ setMobileDeviceManagementAuthority).
+organization (+ setMobileDeviceManagementAuthority), deviceManagement/deviceEnrollmentConfigurations (+ assign),
+groups/{id}/members (+ /$ref).
 """
 
 from __future__ import annotations
 
+from ansible_collections.ems.enable.plugins.module_utils.graph import clouds
 from ansible_collections.ems.enable.plugins.module_utils.intune import data as idata
 from ansible_collections.ems.enable.plugins.module_utils.intune import tables
 from ansible_collections.ems.enable.plugins.module_utils.intune.state import (
@@ -26,6 +28,8 @@ GROUP_SELECT = "id,displayName,description,groupTypes,membershipRule,membershipR
 COMPLIANCE_PATH = "deviceManagement/deviceCompliancePolicies"
 CA_PATH = "identity/conditionalAccess/policies"
 ROLE_PATH = "roleManagement/directory/roleAssignments"
+ENROLLMENT_PATH = "deviceManagement/deviceEnrollmentConfigurations"
+CONFIGURATION_PATH = "deviceManagement/deviceConfigurations"  # email profiles: Graph beta only
 GROUP_TARGET = "#microsoft.graph.groupAssignmentTarget"
 
 
@@ -57,6 +61,7 @@ class Planner:
         self.users = {}  # casefold UPN -> id
         self.report = {}
         self.writes = 0
+        self.version = None  # while planning a beta-only kind: clouds.BETA_VERSION (stamped on its changes)
 
     # --- references ---------------------------------------------------------------------------
     def fault(self, where, field, what, remedy):
@@ -108,6 +113,7 @@ class Planner:
         return sorted(shown(self.group_names.get(i, i)) for i in ids)
 
     def add(self, change):
+        change.version = self.version
         self.changes.append(change)
         return change
 
@@ -161,11 +167,41 @@ class Planner:
                 self.groups[item["name"].casefold()] = new
                 self.add(Change("group", item["name"], "create", "POST", "groups", body,
                                 {k: (None, v) for k, v in desired.items()}, creates=new))
+                self.plan_members(item, where, new, [])
                 continue
             changed = differences(desired, current)
             if changed:
                 self.add(Change("group", item["name"], "update", "PATCH", "groups/%s" % current["id"],
                                 {k: new for k, (_old, new) in changed.items()}, changed))
+            if item.get("members") is not None or item.get("members_exclusive"):
+                # the users among the members (a type cast: G group-list-members); devices and groups
+                # in the group are never touched
+                members = self.client.get_all("groups/%s/members/microsoft.graph.user" % current["id"],
+                                              params={"$select": "id,userPrincipalName"})
+                self.plan_members(item, where, current["id"], members)
+
+    def plan_members(self, item, where, group, current):
+        """Assigned group members by UPN: add the missing ones; remove others only with members_exclusive."""
+        upns, seen = [], set()
+        for upn in item.get("members") or []:  # each UPN once (UPNs compare without case)
+            if upn.casefold() not in seen:
+                seen.add(upn.casefold())
+                upns.append(upn)
+        wanted = [(upn, self.user_ref(upn, where, "members")) for upn in upns]
+        have = {m["id"]: m.get("userPrincipalName") or m["id"] for m in current}
+        for upn, user_id in wanted:
+            if user_id is not None and user_id not in have:
+                self.add(Change("group member", "%s: %s" % (item["name"], upn), "add", "POST",
+                                self.group_action(group, "members/$ref"),
+                                {"@odata.id": "%s/directoryObjects/%s" % (self.client.base, user_id)},
+                                {"member": (None, upn)}))
+        if item.get("members_exclusive"):
+            keep = {user_id for _upn, user_id in wanted}
+            for member_id, name in sorted(have.items(), key=lambda kv: str(kv[1])):
+                if member_id not in keep:
+                    self.add(Change("group member", "%s: %s" % (item["name"], name), "remove", "DELETE",
+                                    self.group_action(group, "members/%s/$ref" % member_id),
+                                    changed={"member": (name, None)}))
 
     # --- compliance policies --------------------------------------------------------------------
     def plan_compliance(self):
@@ -357,6 +393,99 @@ class Planner:
     def group_action(ref, action):
         return lambda: "groups/%s/%s" % (resolve(ref), action)
 
+    # --- enrollment restrictions -------------------------------------------------------------------
+    def plan_enrollment(self):
+        """Platform restrictions and device limits (v1.0 deviceEnrollmentConfigurations).
+
+        Matched by displayName + @odata.type; ``default: true`` matches the tenant's default of that type
+        (priority 0), which Graph lets one patch but not create, delete or assign.
+        """
+        items = self.params.get("enrollment_restrictions") or []
+        if not items:
+            return
+        existing = self.client.get_all(ENROLLMENT_PATH, params={"$expand": "assignments"})
+        for index, item in enumerate(items):
+            where = idata.label("enrollment_restrictions", index, item)
+            type_name = tables.ENROLLMENT_TYPES[item["type"]]
+            if item.get("default"):
+                defaults = [o for o in existing if o.get("priority") == 0
+                            and idata.odata_name(o.get("@odata.type")) == type_name]
+                if len(defaults) != 1:
+                    self.fault(where, "default", "the tenant has %d default %s (priority 0), not one" % (
+                        len(defaults), type_name), "run against a tenant with Intune set up, or remove default.")
+                    continue
+                current = defaults[0]
+            else:
+                current, duplicate = self.match(where, existing, item["name"], "%s objects" % type_name, type_name)
+                if duplicate:
+                    continue
+                if current is not None and current.get("priority") == 0:
+                    self.fault(where, "name", "%r is the tenant's default %s (priority 0)" % (item["name"], type_name),
+                               "set default: true (it can only be patched), or give your restriction another name.")
+                    continue
+                if self.absent("enrollment restriction", item, current, ENROLLMENT_PATH):
+                    continue
+            desired = {} if item.get("default") else {"displayName": item["name"]}
+            if item.get("description") is not None:
+                desired["description"] = item["description"]
+            if item["type"] == "limit":
+                desired["limit"] = item["limit"]
+            for platform, rule in (item.get("platforms") or {}).items():
+                desired[tables.ENROLLMENT_PLATFORMS[platform]] = dict(rule)
+            if current is None:
+                body = dict(desired)
+                for key in [k for k in body if k.endswith("Restriction")]:
+                    body[key] = dict(tables.RESTRICTION_DEFAULTS, **body[key])
+                policy = NewObject("enrollment restriction", item["name"])
+                body["@odata.type"] = odata(type_name)
+                self.add(Change("enrollment restriction", item["name"], "create", "POST", ENROLLMENT_PATH, body,
+                                {k: (None, v) for k, v in desired.items()}, creates=policy))
+                current_targets = []
+            else:
+                policy = current["id"]
+                changed = differences(desired, current)
+                if changed:
+                    # a restriction is one complex value: send it whole (the tenant's fields + the data's)
+                    body = {k: dict(current.get(k) or tables.RESTRICTION_DEFAULTS, **new)
+                            if k.endswith("Restriction") else new for k, (_old, new) in changed.items()}
+                    body["@odata.type"] = odata(type_name)
+                    self.add(Change("enrollment restriction", item["name"], "update", "PATCH",
+                                    "%s/%s" % (ENROLLMENT_PATH, policy), body, changed))
+                current_targets = [(a.get("target") or {}).get("groupId") for a in current.get("assignments") or []
+                                   if (a.get("target") or {}).get("@odata.type") == GROUP_TARGET]
+            targets = self.targets(item, where)
+            if targets is not None and not (all(isinstance(t, str) for t in targets)
+                                            and sorted(set(targets)) == sorted(set(current_targets))):
+                body = {"enrollmentConfigurationAssignments": [
+                    {"target": {"@odata.type": GROUP_TARGET, "groupId": t}} for t in targets]}
+                self.add(Change("enrollment restriction", item["name"], "assign", "POST",
+                                self.action_path(ENROLLMENT_PATH, policy, "assign"), body,
+                                {"assignments": (self.names_of(current_targets), self.names_of(targets))}))
+
+    # --- email profiles (Graph beta) -------------------------------------------------------------------
+    def plan_email_profiles(self):
+        """iOS and Android Enterprise work profile EAS email profiles: beta deviceConfigurations only.
+
+        The one kind this module writes through Graph beta (Microsoft: beta is not supported in production);
+        every read and write of it goes to /beta, every other call stays on v1.0.
+        """
+        items = self.params.get("email_profiles") or []
+        if not items:
+            return
+        self.version = clouds.BETA_VERSION
+        try:
+            existing = self.client.get_all(CONFIGURATION_PATH, params={"$expand": "assignments"}, version=self.version)
+            for index, item in enumerate(items):
+                where = idata.label("email_profiles", index, item)
+                type_name = idata.odata_name(item.get("odata_type")) or tables.EMAIL_PROFILE_TYPES[item["platform"]]
+                current, duplicate = self.match(where, existing, item["name"], "%s profiles" % type_name, type_name)
+                if duplicate or self.absent("email profile", item, current, CONFIGURATION_PATH):
+                    continue
+                self.plan_policy("email profile", item, current, self.desired_policy(item), type_name,
+                                 CONFIGURATION_PATH, self.targets(item, where))
+        finally:
+            self.version = None
+
     # --- MDM authority -----------------------------------------------------------------------------
     def plan_mdm_authority(self):
         org = (self.client.get_all("organization", params={"$select": "id,mobileDeviceManagementAuthority"})
@@ -377,6 +506,8 @@ class Planner:
         self.plan_compliance()
         self.plan_app_protection()
         self.plan_conditional_access()
+        self.plan_enrollment()
+        self.plan_email_profiles()
         self.plan_mdm_authority()
         deletes = [c for c in self.changes if c.action == "delete" and c.kind == "group"]
         self.changes = [c for c in self.changes if c not in deletes] + deletes  # groups go last
@@ -385,7 +516,7 @@ class Planner:
     def apply(self):
         for change in self.changes:
             body = resolve(change.body) if change.body is not None else None
-            response = self.client.send(change.method, change.url(), body=body)
+            response = self.client.send(change.method, change.url(), body=body, version=change.version)
             self.writes += 1
             if change.creates is not None:
                 change.creates.id = response.json()["id"]

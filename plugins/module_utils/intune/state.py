@@ -127,13 +127,16 @@ class Change:
         self.body = body
         self.changed = changed or {}
         self.creates = creates  # the NewObject whose id the answer carries
+        self.version = None  # "beta" for the few objects only Graph beta has (set by the planner)
 
     def url(self):
         return self.path() if callable(self.path) else self.path
 
     def summary(self):
-        return {"kind": self.kind, "name": self.name, "action": self.action,
-                "properties": sorted(self.changed)}
+        out = {"kind": self.kind, "name": self.name, "action": self.action, "properties": sorted(self.changed)}
+        if self.version == "beta":
+            out["graph"] = "beta (not supported by Microsoft for production)"
+        return out
 
     def diff(self):
         return diff_entry(self.kind, self.name, self.action, self.changed)

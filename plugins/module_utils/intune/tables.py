@@ -5,9 +5,14 @@
 Sources (../shared/TENANT.md section 5): the @odata.type names are the types derived from
 deviceCompliancePolicy and targetedManagedAppProtection in Microsoft Graph v1.0 (msgraph-metadata
 schemas/v1.0-Prod.csdl, commit f54f11b; a unit test checks this table against the pinned slice);
-deviceOSType values of dynamic device groups: entra-docs identity/users/groups-dynamic-membership.md
-(iPad, iPhone, Windows, AndroidForWork, AndroidEnterprise examples; "MacMDM" for macOS is UNCONFIRMED
-there); role template ids: entra-docs identity/role-based-access-control/permissions-reference.md.
+deviceOSType values of dynamic device groups: entra-docs docs/identity/users/groups-dynamic-membership.md,
+"Rules for devices" (stored at commit 05db475: deviceOSType is "any string value"; its examples are
+"iPad", "iOS", "AndroidEnterprise", "AndroidForWork", "Windows"). "iPhone" is not in that example but is
+what iPhones report in the rules of most published baselines, so the iOS rule names all three. "MacMDM"
+for macOS is STILL UNCONFIRMED: no Microsoft page found names a macOS value (checked 2026-12-06: the
+page above, Learn search, the Graph docs index); only community baselines use it (docs/intune.md
+section 6) - check it on the first real tenant with a Mac (Entra device's operatingSystem). Role
+template ids: entra-docs identity/role-based-access-control/permissions-reference.md.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 #: app protection collection (MAM; iOS and Android only) and the app id key of managedMobileApp.
 PLATFORMS = {
     "windows": {"compliance": "windows10CompliancePolicy", "device_os_types": ["Windows"]},
-    "ios": {"compliance": "iosCompliancePolicy", "device_os_types": ["iPhone", "iPad"],
+    "ios": {"compliance": "iosCompliancePolicy", "device_os_types": ["iPhone", "iPad", "iOS"],
             "mam": "iosManagedAppProtections", "app_identifier": ("iosMobileAppIdentifier", "bundleId")},
     "android": {"compliance": "androidCompliancePolicy", "device_os_types": ["Android"],
                 "mam": "androidManagedAppProtections", "app_identifier": ("androidMobileAppIdentifier", "packageId")},
@@ -44,6 +49,26 @@ ROLE_TEMPLATES = {
     "Domain Name Administrator": "8329153b-31d0-4727-b945-745eb3bc5f31",
     "License Administrator": "4d6ac14f-3453-41d0-bef9-a3e0c569773a",
 }
+
+#: Enrollment restrictions (Graph v1.0 deviceEnrollmentConfiguration types; a unit test checks them against
+#: the pinned slice): the data's type -> @odata.type, and platform -> the restriction property of
+#: deviceEnrollmentPlatformRestrictionsConfiguration (each a deviceEnrollmentPlatformRestriction).
+ENROLLMENT_TYPES = {"platforms": "deviceEnrollmentPlatformRestrictionsConfiguration",
+                    "limit": "deviceEnrollmentLimitConfiguration"}
+ENROLLMENT_PLATFORMS = {"android": "androidRestriction", "ios": "iosRestriction", "macos": "macOSRestriction",
+                        "windows": "windowsRestriction", "windows_mobile": "windowsMobileRestriction"}
+#: The properties of deviceEnrollmentPlatformRestriction; the two booleans are Nullable="false" (sent on create).
+RESTRICTION_FIELDS = ("platformBlocked", "personalDeviceEnrollmentBlocked", "osMinimumVersion", "osMaximumVersion")
+RESTRICTION_DEFAULTS = {"platformBlocked": False, "personalDeviceEnrollmentBlocked": False}
+#: Device limit per user: 1 to 15. Graph's limit is a plain Int32; 15 is the admin center's maximum (memdocs
+#: intune/enrollment/enrollment-restrictions-set.md, not re-read on 2026-12-06: only a secondary note found then
+#: says "You can allow a user to enroll up to 15 devices") - docs/intune.md section 6.
+DEVICE_LIMIT_RANGE = (1, 15)
+
+#: Email (Exchange ActiveSync) profiles: Graph BETA only (not in the v1.0 CSDL of msgraph-metadata f54f11b; in its
+#: beta type mappings). platform -> the deviceConfiguration type (a unit test checks them against beta-slice.json).
+EMAIL_PROFILE_TYPES = {"ios": "iosEasEmailProfileConfiguration",
+                       "android_work_profile": "androidWorkProfileGmailEasConfiguration"}
 
 #: The scheduled action every compliance policy is created with (Graph: "one and only one block
 #: scheduled action"; graph-docs-contrib issues #7391, #5561; Microsoft365DSC creates the same).

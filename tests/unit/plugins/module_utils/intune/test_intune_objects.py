@@ -29,7 +29,8 @@ BREAK_GLASS = "breakglass1@emslab.onmicrosoft.com"
 KINDS = {"groups": "intune_groups", "compliance_policies": "intune_compliance_policies",
          "conditional_access_policies": "intune_conditional_access_policies",
          "app_protection_policies": "intune_app_protection_policies",
-         "role_assignments": "intune_role_assignments", "licensing": "intune_licensing"}
+         "role_assignments": "intune_role_assignments", "licensing": "intune_licensing",
+         "enrollment_restrictions": "intune_enrollment_restrictions", "email_profiles": "intune_email_profiles"}
 
 
 def baseline():
@@ -48,7 +49,8 @@ def params(stand, data=None, **extra):
     out = stand.graph_params(CLIENT, stand.app_cert)
     out.update({"groups": [], "compliance_policies": [], "conditional_access_policies": [],
                 "conditional_access_enforce": False, "break_glass_users": [BREAK_GLASS], "break_glass_groups": [],
-                "app_protection_policies": [], "role_assignments": [], "licensing": [], "mdm_authority": "report"})
+                "app_protection_policies": [], "role_assignments": [], "licensing": [], "enrollment_restrictions": [],
+                "email_profiles": [], "mdm_authority": "report"})
     out.update(baseline() if data is None else data)
     out.update(extra)
     return out
@@ -73,7 +75,8 @@ def test_baseline_check_mode_then_apply_then_no_write(stand):
     state = stand.intune
     assert sorted(g["displayName"] for g in state.groups.values()) == sorted(g["name"] for g in data["groups"])
     ios = next(g for g in state.groups.values() if g["displayName"] == "EMS pilot iOS devices")
-    assert ios["membershipRule"] == '(device.deviceOSType -eq "iPhone") -or (device.deviceOSType -eq "iPad")'
+    assert ios["membershipRule"] == ('(device.deviceOSType -eq "iPhone") -or (device.deviceOSType -eq "iPad") '
+                                     '-or (device.deviceOSType -eq "iOS")')
     assert ios["groupTypes"] == ["DynamicMembership"] and ios["membershipRuleProcessingState"] == "On"
     pilot = next(g for g in state.groups.values() if g["displayName"] == "EMS pilot users")
     assert pilot["assignedLicenses"] == [{"skuId": "efccb6f7-5641-4e0e-bd10-b4976e1bf68e", "disabledPlans": []}]
@@ -97,6 +100,27 @@ def test_baseline_check_mode_then_apply_then_no_write(stand):
     assert admins.get("isAssignableToRole") is True
     assert [(a["roleDefinitionId"], a["principalId"]) for a in state.role_assignments.values()] == [
         (tables.ROLE_TEMPLATES["Intune Administrator"], admins["id"])]
+    # enrollment restrictions: the two of the data created and assigned; the tenant's defaults untouched
+    mine = {c["displayName"]: c for c in state.enrollment.values() if c["priority"] != 0}
+    assert sorted(mine) == ["EMS pilot - device limit", "EMS pilot - enrollment platforms"]
+    platforms = mine["EMS pilot - enrollment platforms"]
+    assert platforms["@odata.type"] == "#microsoft.graph.deviceEnrollmentPlatformRestrictionsConfiguration"
+    assert platforms["iosRestriction"] == {"platformBlocked": False, "personalDeviceEnrollmentBlocked": False,
+                                           "osMinimumVersion": "16.0"}
+    assert platforms["windowsMobileRestriction"] == {"platformBlocked": True, "personalDeviceEnrollmentBlocked": False}
+    assert mine["EMS pilot - device limit"]["limit"] == 5
+    for config in mine.values():
+        assert [a["target"]["groupId"] for a in config["assignments"]] == [pilot["id"]]
+    assert all(c["version"] == 0 for c in state.enrollment.values() if c["priority"] == 0)
+    # email profiles: created and assigned through Graph beta, and only they went to beta
+    assert sorted(c["@odata.type"] for c in state.configurations.values()) == [
+        "#microsoft.graph.androidWorkProfileGmailEasConfiguration", "#microsoft.graph.iosEasEmailProfileConfiguration"]
+    for config in state.configurations.values():
+        assert [a["target"]["groupId"] for a in config["assignments"]] == [pilot["id"]]
+    beta = [e for e in stand.log if e["path"].startswith("/beta/")]
+    assert beta and all("/deviceManagement/deviceConfigurations" in e["path"] for e in beta)
+    assert all(c.get("graph", "").startswith("beta") == (c["kind"] == "email profile") for c in applied["changes"])
+    assert applied["warnings"][0].startswith("Graph beta was called (Microsoft does not support beta APIs")
     # the second run: nothing to change, no write at all
     before = len(stand.log)
     again = objects.run_intune_objects(params(stand), check_mode=False)
