@@ -154,6 +154,14 @@ adfs_endpoint:
   description: The WS-Trust endpoint signed in at (from the MEX document).
   returned: with method=wstrust after the sign-in at AD FS
   type: str
+checks:
+  description:
+    - The test's verdict as one verify row of the onboarding report (C(id) V(tenant.sso_test), C(status) V(pass) or
+      V(fail), C(message) the one-line result or reason, C(remedy) on failure) - shown in the terminal's "Verify
+      results" table and in report.md, report.html, report.json and junit.xml.
+  returned: always, except when Ansible's argument validation refused the options
+  type: list
+  elements: dict
 entra:
   description: The user as Entra ID sees it - C(id), C(userPrincipalName), C(onPremisesImmutableId), C(onPremisesSyncEnabled).
   returned: when read

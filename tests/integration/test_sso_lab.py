@@ -80,6 +80,12 @@ def verify_sso(lab, standin, tmp, user):
     return proc, " ".join(all_text(proc, reports).split())
 
 
+def verify_rows(tmp):
+    """The verify rows of the run's report.json (the SSO test's verdict is one of them)."""
+    (run,) = sorted(p for p in (tmp / "reports").iterdir() if p.is_dir())
+    return json.loads((run / "report.json").read_text())["verify"]
+
+
 def no_secrets(text, standin):
     assert PASSWORD not in text and "EmsLab-Passw0rd" not in text
     assert "standin-user-" not in text and "saml:Assertion" not in text and "AssertionID" not in text
@@ -92,6 +98,8 @@ def test_sso_passes_when_entra_holds_the_lab_users_object_guid(lab, lab_users, s
     assert proc.returncode == 0, text[-3000:]
     assert "SSO test passed: %s signed in through AD FS (127.0.0.1); Entra ID sees UPN %s and ImmutableID %s, " \
            "as AD holds (objectGUID)" % (upn, upn, guid) in text, text[-3000:]
+    assert "Verify results 1 PASS 0 WARN 0 FAIL" in text, text[-3000:]
+    assert [(r["id"], r["status"]) for r in verify_rows(tmp_path)] == [("tenant.sso_test", "pass")]
     no_secrets(text, standin)
 
 
@@ -102,4 +110,7 @@ def test_sso_fails_naming_both_immutable_ids(lab, lab_users, standin, tmp_path):
     assert proc.returncode != 0, text[-3000:]
     assert "SSO test: ImmutableID mismatch for %s: AD %s (from objectGUID), Entra ID %s (AADSTS51004)" \
         % (upn, guid, OTHER_ID) in text, text[-3000:]
+    (row,) = verify_rows(tmp_path)
+    assert (row["id"], row["status"]) == ("tenant.sso_test", "fail") and "ImmutableID mismatch" in row["message"]
+    assert row["remedy"] and "\n" not in row["message"]
     no_secrets(text, standin)

@@ -64,6 +64,7 @@ SSO_TEST_SPEC = dict(
 )
 SSO_TEST_KWARGS = {}
 
+CHECK_ID = "tenant.sso_test"  # the verify row's id in the onboarding report
 SELECT = "id,userPrincipalName,onPremisesImmutableId,onPremisesSyncEnabled"  # id: the contract keeps it in every answer
 AUDIENCE = "urn:federation:MicrosoftOnline"  # the Entra ID relying party trust (roles/adfs/vars/entra_trust.yml)
 MSAL_WARNING = ("method=msal uses MSAL's username/password flow: MSAL warns that it is deprecated for public "
@@ -456,14 +457,23 @@ def run_sso_test(params, check_mode=False, notify=None):
             kind = "immutable_id" if any(p.startswith("ImmutableID") for p in problems) else "upn"
             raise _fail(kind, "SSO test: %s signed in, but %s." % (upn, "; ".join(problems)))
     except lc.LdapError as err:
-        result.update(failed=True, msg="SSO test: reading the user from AD failed: %s" % err, reason="ldap")
+        message = "SSO test: reading the user from AD failed: %s" % err
+        result.update(failed=True, msg=message, reason="ldap", checks=[verify_check("fail", message)])
         return result
     except GraphError as err:
-        result.update(failed=True, msg=str(err), reason=err.kind)
+        result.update(failed=True, msg=str(err), reason=err.kind,
+                      checks=[verify_check("fail", err.message, err.remedy)])
         return result
     result["passed"] = True
     result["msg"] = ("SSO test passed: %s signed in through AD FS%s; Entra ID sees UPN %s and ImmutableID %s, as AD "
                      "holds (%s)." % (upn, " (%s)" % urlsplit(result["adfs_endpoint"]).hostname
                                       if result.get("adfs_endpoint") else "", entra.get("userPrincipalName"),
                                       entra.get("onPremisesImmutableId"), ad_user["anchor_attribute"]))
+    result["checks"] = [verify_check("pass", result["msg"])]
     return result
+
+
+def verify_check(status, message, remedy=None):
+    """The test's verdict as a verify row of the onboarding report (plugin_utils/onboarding/model.py): PASS with
+    the one-line result, or FAIL with the one-line reason and its remedy."""
+    return {"id": CHECK_ID, "status": status, "message": message, "remedy": remedy if status != "pass" else None}

@@ -259,3 +259,59 @@ def test_anchor_rule_is_the_claim_rules_rule():
     assert "claims/msdsconsistencyguid" in first and "ImmutableID" in first
     assert "claims/objectguid" in fallback and "useguid" in fallback
     assert [a.lower().replace("-", "") for a in anchor.ATTRIBUTES] == ["msdsconsistencyguid", "objectguid"]
+
+
+# --- the verdict as a verify row of the onboarding report (issue 15, rest: item 1) ----------------
+
+def _verify_rows(result, tmp_path):
+    """The sso_test result recorded as the verify play records it, and the reports written from it."""
+    from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import model as om
+    from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import writers as ow
+    rec = om.Recorder()
+    rec.meta = {"check_mode": False, "inventory": ["inventories/lab"]}
+    rec.playbook("playbooks/verify.yml")
+    rec.play("Verify | SSO test", "Verify", "verify", ["corp.emslab.test"])
+    rec.task("sso", "SSO test of %s" % UPN, None, "verify", "ems.enable.sso_test", tags=["sso", "verify"])
+    rec.result("sso", "corp.emslab.test", "failed" if result.get("failed") else "ok", result)
+    rec.stats({"corp.emslab.test": {"ok": 1, "failures": 1 if result.get("failed") else 0}})
+    model = rec.finish()
+    written = ow.write_reports(model, ow.report_directory(str(tmp_path), model["run"]["id"]))
+    return model["verify"], {k: open(v, encoding="utf-8").read() for k, v in written.items()}
+
+
+def test_pass_is_a_verify_row_in_every_report(stand, ad, tmp_path):
+    result = sso.run_sso_test(params(stand))
+    assert result["checks"] == [{"id": "tenant.sso_test", "status": "pass", "message": result["msg"], "remedy": None}]
+    rows, files = _verify_rows(result, tmp_path)
+    assert [(r["id"], r["status"], r["kind"]) for r in rows] == [("tenant.sso_test", "pass", "verify")]
+    assert json.loads(files["json"])["verify"][0]["message"].startswith("SSO test passed: %s" % UPN)
+    assert "| PASS | tenant.sso_test |" in files["md"] and "SSO test passed" in files["md"]
+    no_secrets(result, stand)
+    for text in files.values():
+        assert PASSWORD not in text and not any(token in text for token in stand.tokens)
+
+
+@pytest.mark.parametrize("case, reason, words", [
+    ("wrong_password", "wrong_password", "refused the sign-in (a:FailedAuthentication"),
+    ("mismatch", "immutable_id", "ImmutableID mismatch for %s" % UPN),
+    ("managed", "managed", "is still Managed in Entra ID"),
+])
+def test_each_failure_is_a_fail_row_with_its_one_line_reason_and_remedy(stand, ad, tmp_path, case, reason, words):
+    change = {}
+    if case == "wrong_password":
+        change["user_password"] = "wrong-one"
+    elif case == "mismatch":
+        stand.tenant["users"][0]["onPremisesImmutableId"] = "AAAAAAAAAAAAAAAAAAAAAA=="
+    else:
+        next(d for d in stand.tenant["domains"] if d["id"] == DOMAIN)["authenticationType"] = "Managed"
+    result = sso.run_sso_test(params(stand, **change))
+    assert result["failed"] and result["reason"] == reason
+    (check,) = result["checks"]
+    assert check["status"] == "fail" and words in check["message"] and "\n" not in check["message"]
+    assert check["remedy"] and "Remedy" not in check["message"]
+    rows, files = _verify_rows(result, tmp_path)
+    assert [(r["id"], r["status"]) for r in rows] == [("tenant.sso_test", "fail")]
+    assert "| FAIL | tenant.sso_test |" in files["md"] and words.replace("|", "\\|") in files["md"]
+    junit = files["junit"]
+    assert 'name="tenant.sso_test' in junit and "<failure" in junit
+    assert "wrong-one" not in json.dumps(files) and PASSWORD not in json.dumps(files)
