@@ -28,7 +28,14 @@ description:
     (application permission C(User.Read.All)) reads the user to name Entra ID's ImmutableID when Entra ID refused
     the assertion (AADSTS51004). The user's sign-in uses O(client_id) as a public client (the app registration
     must allow public client flows and have the delegated permission C(User.Read)).
-  - Runs on the controller through its action plugin. Intranet Windows authentication (Kerberos) is not tested.
+  - O(method=windows) is the intranet path - integrated Windows authentication. The controller gets a Kerberos
+    ticket for the user (C(sAMAccountName@REALM), the realm from the user's DN) from the domain's KDC with
+    O(user_password) (krb5.conf names the realm's KDCs; the ticket stays in the process's memory), and sends it
+    with HTTP Negotiate (SPNEGO) to the farm's WS-Trust 1.3 Windows transport endpoint
+    (C(/adfs/services/trust/13/windowstransport), from the MEX document), whose SPN C(HTTP/<farm name>) must be
+    on the AD FS service account. The assertion is then exchanged as with V(wstrust). A wrong password is refused
+    by the KDC, a missing SPN is named.
+  - Runs on the controller through its action plugin.
 author:
   - ems.enable contributors (@ems-enable)
 extends_documentation_fragment:
@@ -45,10 +52,11 @@ options:
   method:
     description:
       - V(wstrust) signs in at AD FS with WS-Trust (the collection's own client) and exchanges the assertion.
+      - V(windows) signs in with integrated Windows authentication (Kerberos, the intranet path; see above).
       - V(msal) uses MSAL's C(acquire_token_by_username_password) - deprecated by MSAL for public clients,
         fails under MFA; a fallback for labs.
     type: str
-    choices: [wstrust, msal]
+    choices: [wstrust, windows, msal]
     default: wstrust
   mex_url:
     description:
@@ -106,7 +114,8 @@ options:
         type: bool
         default: false
 requirements:
-  - msal and requests on the controller (requirements.txt); python-ldap for the AD side
+  - msal and requests on the controller (requirements.txt); python-ldap for the AD side; gssapi and a krb5.conf
+    with the user's realm for O(method=windows)
 notes:
   - Proven only against the suite's stand-ins (userrealm, MEX, WS-Trust, the SAML bearer grant and Graph
     validated against Microsoft's pinned CSDL); see docs/tenant.md "What is proven where".

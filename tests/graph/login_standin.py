@@ -24,6 +24,18 @@ Message shapes and their sources (structure paraphrased, no text copied):
   ID3242 reason text as commonly reported (not from a Microsoft sample: UNCONFIRMED wording).
 - AADSTS codes: entra-docs identity-platform/reference-error-codes.md (51004 UserAccountNotInDirectory,
   50076 UserStrongAuthRequired, 50126 InvalidUserNameOrPassword).
+- Intranet Windows authentication (issue 15, rest): AD FS's WS-Trust 1.3 Windows transport endpoint
+  /adfs/services/trust/13/windowstransport (binding Trust13WindowsTransport, WindowsWSTrustBinding with
+  SecurityMode.Transport: learn.microsoft.com archive/blogs/alikl "How To: Use AD FS Endpoints When Developing
+  Claims Aware WCF Services Using WIF"; WIF "Built-in Bindings Overview" ee517297: WindowsWSTrustBinding
+  authenticates with SPNEGO), named in the MEX by a policy with http:NegotiateAuthentication (MSAL's
+  tests/microsoft.mex.xml has that port). Integrated Windows authentication is Kerberos (or NTLM) with the SPN
+  of the AD FS service account (windowsserverdocs identity/ad-fs/troubleshooting/ad-fs-tshoot-iwa.md); over
+  HTTP the SPNEGO token travels as "Authorization: Negotiate <base64>" after a 401 with
+  "WWW-Authenticate: Negotiate" (RFC 4559 section 4). The stand-in accepts the token with the GSSAPI acceptor
+  and the service's keytab (``adfs_keytab`` of the SSO state; the lab exports it for HTTP/<farm name> from the
+  Samba KDC), so a ticket is validated for real; the user is the ticket's client principal (``principal`` of an
+  ``adfs_users`` entry), as AD FS maps the Windows account to its claims.
 """
 
 from __future__ import annotations
@@ -49,7 +61,8 @@ GRANTS = {"urn:ietf:params:oauth:grant-type:saml1_1-bearer", "urn:ietf:params:oa
 
 def adfs_state(issuer):
     """The farm: its identifier, users (UPN -> password, ImmutableID AD FS issues), issued assertions, logins."""
-    return {"issuer": issuer, "users": {}, "issued": {}, "rst": [], "mex_enabled": True}
+    return {"issuer": issuer, "users": {}, "issued": {}, "rst": [], "mex_enabled": True, "keytab": None,
+            "kerberos_rejects": []}
 
 
 def mex_document(base):
@@ -221,6 +234,71 @@ def wstrust(handler, stand, version, raw):
     return _send(handler, stand, 200, body, "application/soap+xml; charset=utf-8")
 
 
+def _negotiate(handler, stand, status, text, content_type, challenge="Negotiate"):
+    data = text.encode()
+    with stand.lock:
+        stand.log.append({"method": handler.command, "path": handler.path, "status": status, "consistency": None})
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    if challenge:
+        handler.send_header("WWW-Authenticate", challenge)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+    return True
+
+
+def accept_kerberos(stand, header):
+    """The client principal of an "Authorization: Negotiate <token>" header, validated with the farm's keytab
+    (GSSAPI acceptor: SPNEGO or a bare Kerberos AP-REQ); None when there is no valid token."""
+    import gssapi  # the acceptor side of the same library the collection uses; only this endpoint needs it
+
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "negotiate" or not value.strip() or not stand.adfs.get("keytab"):
+        return None
+    try:
+        token = base64.b64decode(value.strip(), validate=True)
+        creds = gssapi.Credentials(usage="accept", store={"keytab": stand.adfs["keytab"]})
+        context = gssapi.SecurityContext(creds=creds, usage="accept")
+        context.step(token)
+    except (ValueError, gssapi.exceptions.GSSError) as err:
+        with stand.lock:
+            stand.adfs["kerberos_rejects"].append(" ".join(str(err).split())[:300])
+        return None
+    return str(context.initiator_name) if context.complete else None
+
+
+def windowstransport(handler, stand, raw):
+    """WS-Trust 1.3 Issue at the Windows transport endpoint: 401 Negotiate until a valid Kerberos ticket comes."""
+    principal = accept_kerberos(stand, handler.headers.get("Authorization"))
+    if principal is None:
+        return _negotiate(handler, stand, 401, "", "text/html")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    try:
+        root = ET.fromstring(raw)
+        applies = root.findtext(".//{%s}RequestSecurityToken//{%s}Address" % (WST, WSA))
+        action = root.findtext("{%s}Header/{%s}Action" % (S, WSA))
+        has_password = root.find(".//{%s}UsernameToken" % WSSE) is not None
+    except ET.ParseError:
+        return _send(handler, stand, 500, fault("InvalidRequest", "MSIS7065: not a SOAP message."), "application/soap+xml")
+    with stand.lock:
+        stand.adfs["rst"].append({"version": "13-windows", "username": principal, "applies_to": applies,
+                                  "action": action, "content_type": handler.headers.get("Content-Type"),
+                                  "username_token": has_password})
+    if action != WST + "/RST/Issue" or applies != "urn:federation:MicrosoftOnline":
+        return _send(handler, stand, 500, fault("RequestFailed", "MSIS3127: The specified request failed."),
+                     "application/soap+xml")
+    user = next((u for u in stand.adfs["users"].values() if (u.get("principal") or "").lower() == principal.lower()),
+                None)
+    if user is None:
+        return _send(handler, stand, 500, fault("FailedAuthentication", "MSIS3019: the account of the ticket has no "
+                                                "claims here."), "application/soap+xml")
+    assertion_id = "_" + str(uuid.uuid4())
+    stand.adfs["issued"][assertion_id] = dict(user)
+    body = rstr(saml11_assertion(stand.adfs["issuer"], user, assertion_id, now), WST, now)
+    return _send(handler, stand, 200, body, "application/soap+xml; charset=utf-8")
+
+
 def route(handler, stand, raw):
     """Serve a login-side path; False when the path is not one of them."""
     path = urlsplit(handler.path).path
@@ -230,7 +308,12 @@ def route(handler, stand, raw):
             return _send(handler, stand, 400, json.dumps({"error": "api-version 1.0 expected"}), "application/json")
         return userrealm(handler, stand, unquote(match.group(1)))
     if path == TRUST + "/mex" and handler.command == "GET" and stand.adfs["mex_enabled"]:
-        return _send(handler, stand, 200, mex_document(stand.url), "application/soap+xml; charset=utf-8")
+        # the endpoints at the name the client used (the farm's name on the intranet, 127.0.0.1 in unit tests)
+        host = handler.headers.get("Host")
+        base = "https://%s" % host if host and re.match(r"^[A-Za-z0-9.-]+(:\d+)?$", host) else stand.url
+        return _send(handler, stand, 200, mex_document(base), "application/soap+xml; charset=utf-8")
+    if path == TRUST + "/13/windowstransport" and handler.command == "POST":
+        return windowstransport(handler, stand, raw)
     match = re.match(r"^%s/(13|2005)/usernamemixed$" % TRUST, path)
     if match and handler.command == "POST":
         return wstrust(handler, stand, match.group(1), raw)
@@ -282,7 +365,8 @@ def user_resource(stand, path, query, grant, context):
 
 def apply_sso_state(stand, state):
     """The SSO scenario of a stand-in process: domains verified and federated with this farm (a federation
-    configuration naming its MEX), the farm's users (upn, password, immutable_id) and the tenant's users."""
+    configuration naming its MEX), the farm's users (upn, password, immutable_id, optional Kerberos principal),
+    the keytab of its service principal HTTP/<farm name> (adfs_keytab) and the tenant's users."""
     for name in state.get("federated_domains", []):
         domain = next(d for d in stand.tenant["domains"] if d["id"] == name)
         domain.update(isVerified=True, authenticationType="Federated")
@@ -291,4 +375,5 @@ def apply_sso_state(stand, state):
                                     "activeSignInUri": stand.url + TRUST + "/2005/usernamemixed"}]
     for user in state.get("adfs_users", []):
         stand.adfs["users"][user["upn"].lower()] = dict(user)
+    stand.adfs["keytab"] = state.get("adfs_keytab")
     stand.tenant.setdefault("users", []).extend(dict(u) for u in state.get("tenant_users", []))

@@ -62,8 +62,13 @@ APP_ROLES_ALL = APP_ROLES_ALL | INTUNE_ROLES
 # --- end of issue 16's block -----------------------------------------------------------------------
 
 
+#: the stand-in farm's federation service name (login_standin.adfs_state's issuer): in its TLS certificate too, so
+#: a client that resolves it to the stand-in (the lab's DNS, for the Kerberos test) validates the certificate
+FARM_NAME = "fs.corp.emslab.test"
+
+
 def make_tls(directory):
-    """A CA and a server certificate for 127.0.0.1/localhost; returns (ca_file, cert_file, key_file)."""
+    """A CA and a server certificate for 127.0.0.1/localhost and FARM_NAME; returns (ca_file, cert_file, key_file)."""
     directory = Path(directory)
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -77,7 +82,7 @@ def make_tls(directory):
     cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.DNSName(FARM_NAME),
                                                         x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                            critical=False)
             .sign(ca_key, hashes.SHA256()))
@@ -151,7 +156,7 @@ class StandIn:
         self.clock_skew_rejects = False
         self.federations = {}  # domain -> [internalDomainFederation] (G domain-post-federationconfiguration)
         self.intune = IntuneState(self.tenant)  # issue 16
-        self.adfs = login_standin.adfs_state("http://fs.corp.emslab.test/adfs/services/trust")  # the farm
+        self.adfs = login_standin.adfs_state("http://%s/adfs/services/trust" % FARM_NAME)  # the farm
         self.mfa_users = set()  # UPNs (lower case) that Conditional Access sends to MFA
         self.lock = threading.Lock()
         self.ca_file, cert_file, key_file = make_tls(self.workdir)

@@ -4,10 +4,17 @@ tests/graph/login_standin.py, in the lab's controller namespace). Two lab users 
 objectGUID is read with OpenLDAP's ldapsearch (independently of the collection's code) and the stand-in tenant
 holds it as onPremisesImmutableId for one user (pass) and a different value for the other (mismatch, both
 values named). Every Graph request is valid against the pinned slice; the password and tokens are never shown.
+
+Intranet Windows authentication (method: windows): a third lab user with a real password, and the AD FS
+service account svc-adfs holding the SPN HTTP/fs.corp.emslab.test (AES keys, as a gMSA has); its keytab is
+exported from the DC (samba-tool domain exportkeytab) for the stand-in's acceptor, and fs.corp.emslab.test
+resolves to the stand-in in the controller namespace (the intranet's DNS). The collection gets a real ticket
+from the Samba KDC with the user's password; the stand-in validates it with the keytab.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import sys
@@ -26,6 +33,8 @@ ADMIN = ["-x", "-D", "administrator@CORP.EMSLAB.TEST", "-w", "EmsLab-Passw0rd"]
 PASSWORD = "Sso-Lab-Passw0rd&<x>"  # the stand-in farm's password of the test users (never in any output)
 OTHER_ID = "AAAAAAAAAAAAAAAAAAAAAA=="
 USERS = {"pass": "sso.pass@corp.emslab.test", "mismatch": "sso.mismatch@corp.emslab.test"}
+KRB_USER, KRB_SAM, KRB_PASSWORD = "sso.krb@corp.emslab.test", "ssokrb", "Krb-Lab-Passw0rd1"
+FARM = "fs.corp.emslab.test"
 
 
 def ldap_env(lab):
@@ -53,26 +62,66 @@ def lab_users(lab):
                 timeout=60)
 
 
+def _unicode_pwd(password):
+    return base64.b64encode(('"%s"' % password).encode("utf-16-le")).decode()
+
+
 @pytest.fixture(scope="module")
-def standin(lab, lab_users, tmp_path_factory):
+def kerberos(lab, tmp_path_factory):
+    """The Kerberos side of the intranet test: (user's objectGUID as base64, keytab path). A user with a password,
+    the AD FS service account with HTTP/<farm> and AES keys, the keytab exported on dc1, the farm's name in the
+    controller namespace's hosts file; all removed afterwards."""
+    work = tmp_path_factory.mktemp("sso-kerberos")
+    dns = ["CN=%s,CN=Users,%s" % (name, BASE) for name in ("sso.krb", "svc-adfs")]
+    ldif = ("dn: %s\nobjectClass: user\nsAMAccountName: %s\nuserPrincipalName: %s\nunicodePwd:: %s\n"
+            "userAccountControl: 512\n\n" % (dns[0], KRB_SAM, KRB_USER, _unicode_pwd(KRB_PASSWORD)) +
+            "dn: %s\nobjectClass: user\nsAMAccountName: svc-adfs\nservicePrincipalName: HTTP/%s\nunicodePwd:: %s\n"
+            "msDS-SupportedEncryptionTypes: 24\nuserAccountControl: 512\n\n" % (dns[1], FARM, _unicode_pwd("Svc-" + KRB_PASSWORD)))
+    lab.run(["ldapadd", "-H", "ldaps://dc1.corp.emslab.test", *ADMIN], input=ldif, env=ldap_env(lab), check=True,
+            timeout=60)
+    hosts = Path("/etc/netns/%s/hosts" % lab.ctl_netns)
+    before = hosts.read_text()
+    try:
+        out = lab.run(["ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-H", "ldaps://dc1.corp.emslab.test", *ADMIN,
+                       "-b", BASE, "(userPrincipalName=%s)" % KRB_USER, "objectGUID"], env=ldap_env(lab), check=True,
+                      timeout=60).stdout
+        guid = re.search(r"^objectGUID:: (\S+)$", out, re.M).group(1)
+        dc1 = lab.forest("corp").dcs[0]
+        keytab = work / "adfs.keytab"
+        lab.run_in(dc1.netns, ["samba-tool", "domain", "exportkeytab", str(keytab), "--principal=HTTP/%s" % FARM,
+                               "-s", dc1.smb_conf], check=True, timeout=120)
+        hosts.write_text(before + "127.0.0.1\t%s\n" % FARM)  # the intranet DNS name of the farm -> the stand-in
+        yield guid, str(keytab)
+    finally:
+        hosts.write_text(before)
+        lab.run(["ldapdelete", "-H", "ldaps://dc1.corp.emslab.test", *ADMIN, *dns], env=ldap_env(lab), timeout=60)
+
+
+@pytest.fixture(scope="module")
+def standin(lab, lab_users, kerberos, tmp_path_factory):
     work = tmp_path_factory.mktemp("sso-standin")
-    state = {"federated_domains": ["corp.emslab.test"],
-             "adfs_users": [{"upn": upn, "password": PASSWORD, "immutable_id": guid} for upn, guid in lab_users.values()],
+    krb_guid, keytab = kerberos
+    state = {"federated_domains": ["corp.emslab.test"], "adfs_keytab": keytab,
+             "adfs_users": [{"upn": upn, "password": PASSWORD, "immutable_id": guid} for upn, guid in lab_users.values()]
+             + [{"upn": KRB_USER, "password": KRB_PASSWORD, "immutable_id": krb_guid,
+                 "principal": "%s@CORP.EMSLAB.TEST" % KRB_SAM}],
              "tenant_users": [
                  {"id": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0", "userPrincipalName": lab_users["pass"][0],
                   "onPremisesImmutableId": lab_users["pass"][1], "onPremisesSyncEnabled": True},
                  {"id": "1b1c2d3e-4f50-6172-8394-a5b6c7d8e9f1", "userPrincipalName": lab_users["mismatch"][0],
-                  "onPremisesImmutableId": OTHER_ID, "onPremisesSyncEnabled": True}]}
+                  "onPremisesImmutableId": OTHER_ID, "onPremisesSyncEnabled": True},
+                 {"id": "2b1c2d3e-4f50-6172-8394-a5b6c7d8e9f2", "userPrincipalName": KRB_USER,
+                  "onPremisesImmutableId": krb_guid, "onPremisesSyncEnabled": True}]}
     (work / "sso.json").write_text(json.dumps(state))
     yield from standin_process.serve(lab, work, "--sso", str(work / "sso.json"))
     log = json.loads((work / "log.json").read_text())
     assert log["violations"] == [], log["violations"]
 
 
-def verify_sso(lab, standin, tmp, user):
+def verify_sso(lab, standin, tmp, user, **extra):
     info = standin["info"]
-    inv = standin_process.tenant_inventory(tmp, info, ems_sso_test_user=user, ems_sso_test_password=PASSWORD,
-                                           ems_sso_test_adfs_ca_file=info["ca_file"])
+    inv = standin_process.tenant_inventory(tmp, info, **dict(dict(
+        ems_sso_test_user=user, ems_sso_test_password=PASSWORD, ems_sso_test_adfs_ca_file=info["ca_file"]), **extra))
     reports = tmp / "reports"
     proc = run_playbook(["-i", str(ROOT / "inventories" / "lab"), "-i", str(inv), str(ROOT / "playbooks" / "verify.yml"),
                          "--limit", "corp.emslab.test", "--tags", "sso"],
@@ -114,3 +163,31 @@ def test_sso_fails_naming_both_immutable_ids(lab, lab_users, standin, tmp_path):
     assert (row["id"], row["status"]) == ("tenant.sso_test", "fail") and "ImmutableID mismatch" in row["message"]
     assert row["remedy"] and "\n" not in row["message"]
     no_secrets(text, standin)
+
+
+# --- intranet: Windows authentication with a real Kerberos ticket from the Samba KDC -------------------------
+
+def verify_windows(lab, standin, tmp, password):
+    port = standin["info"]["url"].rsplit(":", 1)[1]
+    return verify_sso(lab, standin, tmp, KRB_USER, ems_sso_test_password=password, ems_sso_test_method="windows",
+                      ems_sso_test_mex_url="https://%s:%s/adfs/services/trust/mex" % (FARM, port))
+
+
+@pytest.mark.integration
+def test_windows_sign_in_with_a_kerberos_ticket_from_the_lab_kdc(lab, kerberos, standin, tmp_path):
+    proc, text = verify_windows(lab, standin, tmp_path, KRB_PASSWORD)
+    assert proc.returncode == 0, text[-3000:]
+    assert "SSO test passed: %s signed in through AD FS (%s) with Windows authentication (Kerberos); Entra ID sees " \
+           "UPN %s and ImmutableID %s" % (KRB_USER, FARM, KRB_USER, kerberos[0]) in text, text[-3000:]
+    (row,) = verify_rows(tmp_path)
+    assert (row["id"], row["status"]) == ("tenant.sso_test", "pass")
+    assert KRB_PASSWORD not in text and "standin-user-" not in text and "Negotiate " not in text
+
+
+@pytest.mark.integration
+def test_windows_sign_in_with_a_wrong_password_is_refused_by_the_kdc(lab, kerberos, standin, tmp_path):
+    proc, text = verify_windows(lab, standin, tmp_path, "Not-" + KRB_PASSWORD)
+    assert proc.returncode != 0, text[-3000:]
+    assert "SSO test: the KDC refused the password of %s@CORP.EMSLAB.TEST (Kerberos: Preauthentication failed)" \
+        % KRB_SAM in text, text[-3000:]
+    assert KRB_PASSWORD not in text

@@ -56,7 +56,7 @@ SSO_TEST_SPEC = dict(
     gc.GRAPH_ARGUMENT_SPEC,
     user_principal_name=dict(type="str", required=True),
     user_password=dict(type="str", required=True, no_log=True),
-    method=dict(type="str", default="wstrust", choices=["wstrust", "msal"]),
+    method=dict(type="str", default="wstrust", choices=["wstrust", "windows", "msal"]),
     mex_url=dict(type="str"),
     adfs_ca_file=dict(type="path"),
     search_base=dict(type="str"),
@@ -81,7 +81,10 @@ NS = {
     "sp2005": "http://schemas.xmlsoap.org/ws/2005/07/securitypolicy",
     "wsdl": "http://schemas.xmlsoap.org/wsdl/",
     "soap12": "http://schemas.xmlsoap.org/wsdl/soap12/",
+    "http": "http://schemas.microsoft.com/ws/06/2004/policy/http",  # NegotiateAuthentication (MEX of AD FS)
 }
+#: SPNEGO (RFC 4178) - the mechanism of HTTP Negotiate (RFC 4559), what browsers and AD FS use for WIA
+SPNEGO_OID = "1.3.6.1.5.5.2"
 #: soapAction of Issue per WS-Trust version, preferred first (WS-Trust 1.3 section 4.1; the 2005 draft).
 ACTIONS = {"13": NS["wst"] + "/RST/Issue", "2005": NS["wst2005"] + "/RST/Issue"}
 SAML_GRANTS = {"urn:oasis:names:tc:SAML:1.0:assertion": "urn:ietf:params:oauth:grant-type:saml1_1-bearer",
@@ -171,7 +174,7 @@ def read_ad_user(ldap_params, upn, search_base=None):
     try:
         base = search_base or lc.first(conn.root_dse, "defaultNamingContext")
         flt = "(&(objectCategory=person)(objectClass=user)(userPrincipalName=%s))" % lc.ldap.filter.escape_filter_chars(upn)
-        found = list(conn.search(base, flt, ["userPrincipalName"] + list(anchor.ATTRIBUTES)))
+        found = list(conn.search(base, flt, ["userPrincipalName", "sAMAccountName"] + list(anchor.ATTRIBUTES)))
     finally:
         conn.close()
     if not found:
@@ -180,7 +183,16 @@ def read_ad_user(ldap_params, upn, search_base=None):
     dn, entry = found[0]
     immutable_id, attribute = anchor.immutable_id(entry)
     return {"dn": dn, "userPrincipalName": lc.first(entry, "userPrincipalName"), "immutable_id": immutable_id,
-            "anchor_attribute": attribute}
+            "anchor_attribute": attribute, "kerberos_principal": kerberos_principal(dn, lc.first(entry, "sAMAccountName"))}
+
+
+def kerberos_principal(dn, sam_account_name):
+    """sAMAccountName@REALM of an AD user: the realm is the user's domain (the DC= parts of its DN) in upper case,
+    the name a Windows logon (DOMAIN\\user) gets its ticket for."""
+    parts = [rdn.split("=", 1)[1] for rdn in re.split(r"(?<!\\),", dn or "") if rdn.strip().lower().startswith("dc=")]
+    if not parts or not sam_account_name:
+        return None
+    return "%s@%s" % (sam_account_name, ".".join(parts).upper())
 
 
 # --- login side -------------------------------------------------------------------------------
@@ -217,15 +229,20 @@ def home_realm(session, authority, upn):
     return realm
 
 
-def parse_mex(text):
-    """The username/password WS-Trust endpoint of a MEX document: {address, action, version}."""
+def parse_mex(text, windows=False):
+    """The username/password WS-Trust endpoint of a MEX document: {address, action, version}; with windows=True
+    the Windows transport one instead (a policy with http:NegotiateAuthentication over a transport binding:
+    Kerberos in the HTTP Authorization header, /adfs/services/trust/13/windowstransport on AD FS)."""
     root = _xml(text, "The MEX document")
     policies = set()
     for policy in root.iter("{%s}Policy" % NS["wsp"]):
         pid = policy.get("{%s}Id" % NS["wsu"])
         for sp in ("sp", "sp2005"):
-            if (pid and policy.find(".//{%s}UsernameToken" % NS[sp]) is not None
-                    and policy.find(".//{%s}TransportBinding" % NS[sp]) is not None):
+            if not pid or policy.find(".//{%s}TransportBinding" % NS[sp]) is None:
+                continue
+            negotiate = policy.find(".//{%s}NegotiateAuthentication" % NS["http"]) is not None
+            username = policy.find(".//{%s}UsernameToken" % NS[sp]) is not None
+            if (windows and negotiate) or (not windows and username):
                 policies.add("#" + pid)
     bindings = {}
     for binding in root.findall("wsdl:binding", NS):
@@ -244,6 +261,10 @@ def parse_mex(text):
             version = "13" if action == ACTIONS["13"] else "2005"
             endpoints.append({"address": address.text.strip(), "action": action, "version": version})
     endpoints.sort(key=lambda e: e["version"] != "13")
+    if not endpoints and windows:
+        raise _fail("adfs_endpoint", "The AD FS MEX document names no WS-Trust Windows transport endpoint over https.",
+                    "enable /adfs/services/trust/13/windowstransport on the farm (Enable-AdfsEndpoint) for the "
+                    "intranet test, or use method=wstrust.")
     if not endpoints:
         raise _fail("adfs_endpoint", "The AD FS MEX document names no WS-Trust username/password endpoint over https.",
                     "enable the endpoint /adfs/services/trust/13/usernamemixed (Set-AdfsEndpoint -Proxy $true "
@@ -269,9 +290,10 @@ def build_rst(upn, password, endpoint, now=None):
     stamp = ET.SubElement(security, "{%s}Timestamp" % NS["wsu"], {"{%s}Id" % NS["wsu"]: "_0"})
     ET.SubElement(stamp, "{%s}Created" % NS["wsu"]).text = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     ET.SubElement(stamp, "{%s}Expires" % NS["wsu"]).text = (now + datetime.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    token = ET.SubElement(security, "{%s}UsernameToken" % NS["wsse"], {"{%s}Id" % NS["wsu"]: "uuid-%s" % uuid.uuid4()})
-    ET.SubElement(token, "{%s}Username" % NS["wsse"]).text = upn
-    ET.SubElement(token, "{%s}Password" % NS["wsse"]).text = password  # escaped by ElementTree
+    if password is not None:  # Windows transport: the user is the Kerberos ticket's, no UsernameToken
+        token = ET.SubElement(security, "{%s}UsernameToken" % NS["wsse"], {"{%s}Id" % NS["wsu"]: "uuid-%s" % uuid.uuid4()})
+        ET.SubElement(token, "{%s}Username" % NS["wsse"]).text = upn
+        ET.SubElement(token, "{%s}Password" % NS["wsse"]).text = password  # escaped by ElementTree
     body = ET.SubElement(env, "{%s}Body" % NS["s"])
     rst = ET.SubElement(body, "{%s}RequestSecurityToken" % wst)
     applies = ET.SubElement(rst, "{%s}AppliesTo" % NS["wsp"])
@@ -334,6 +356,20 @@ def user_sign_in_error(result, upn, tenant, client_id, cloud):
 
 def wstrust_sign_in(session, adfs_session, settings, upn, password, realm, mex_url):
     """Token (dict) for the user through MEX + WS-Trust + the SAML bearer grant; plus the endpoint used."""
+    endpoint = _mex_endpoint(adfs_session, realm, upn, mex_url)
+    host = urlsplit(endpoint["address"]).hostname
+    try:
+        answer = adfs_session.post(endpoint["address"], data=build_rst(upn, password, endpoint),
+                                   headers={"Content-Type": "application/soap+xml; charset=utf-8",
+                                            "SOAPAction": endpoint["action"]})
+    except requests.exceptions.RequestException as err:
+        raise gc.network_error(err, endpoint["address"]) from None
+    # AD FS answers a wrong password with a SOAP fault and HTTP 500 (msal/wstrust_request.py notes it too)
+    assertion, token_type = parse_rstr(answer.text, host)
+    return saml_bearer_grant(session, settings, assertion, token_type), endpoint
+
+
+def _mex_endpoint(adfs_session, realm, upn, mex_url, windows=False):
     mex_url = mex_url or realm.get("federation_metadata_url")
     if not mex_url:
         raise _fail("adfs_endpoint", "Home realm discovery names no MEX URL for %s." % upn,
@@ -345,28 +381,98 @@ def wstrust_sign_in(session, adfs_session, settings, upn, password, realm, mex_u
         raise gc.network_error(err, mex_url) from None
     if mex.status_code >= 400:
         raise _fail("adfs_endpoint", "AD FS MEX %s answered HTTP %d." % (mex_url, mex.status_code),
-                    "check that the MEX endpoint is enabled and published through WAP (Set-AdfsEndpoint -Proxy $true).")
-    endpoint = parse_mex(mex.text)
-    host = urlsplit(endpoint["address"]).hostname
+                    "check that the MEX endpoint is enabled (and published through WAP for the extranet).")
+    return parse_mex(mex.text, windows=windows)
+
+
+def kerberos_token(principal, password, host):
+    """The first SPNEGO token (a Kerberos AP-REQ for HTTP/<host>) of the user: a TGT from the KDC for principal
+    with its password (krb5.conf names the realm's KDCs), kept in this process's memory only, then the service
+    ticket for the AD FS host (setspn HTTP/<host> on the AD FS service account)."""
     try:
-        answer = adfs_session.post(endpoint["address"], data=build_rst(upn, password, endpoint),
-                                   headers={"Content-Type": "application/soap+xml; charset=utf-8",
-                                            "SOAPAction": endpoint["action"]})
+        import gssapi
+        import gssapi.raw
+    except ImportError as exc:  # pragma: no cover - gssapi is in requirements.txt
+        raise _fail("requirements", "method=windows needs the Python library gssapi (%s)." % exc,
+                    "pip install -r requirements.txt.") from None
+    try:
+        name = gssapi.Name(principal, gssapi.NameType.kerberos_principal)
+        spnego = gssapi.OID.from_int_seq(SPNEGO_OID)
+        creds = gssapi.raw.acquire_cred_with_password(name, password.encode("utf-8"), usage="initiate",
+                                                      mechs=[spnego]).creds
+        target = gssapi.Name("HTTP@%s" % host, gssapi.NameType.hostbased_service)
+        context = gssapi.SecurityContext(name=target, creds=creds, usage="initiate", mech=spnego)
+        return context.step()
+    except gssapi.exceptions.GSSError as exc:
+        text = " ".join(str(exc).split())
+        minor = re.search(r"Minor \(\d+\): (.*?)\s*$", text)
+        detail = (minor.group(1) if minor else text).rstrip(".")
+        lowered = detail.lower()
+        if "preauthentication failed" in lowered or "password incorrect" in lowered:
+            raise _fail("wrong_password", "SSO test: the KDC refused the password of %s (Kerberos: %s)."
+                        % (principal, detail)) from None
+        if "server not found" in lowered or "s_principal_unknown" in lowered:
+            raise _fail("kerberos", "SSO test: the KDC knows no service principal HTTP/%s (Kerberos: %s)."
+                        % (host, detail), "register it on the AD FS service account (setspn -S HTTP/%s "
+                        "<account>) - the SPN integrated Windows authentication needs." % host) from None
+        if "client not found" in lowered:
+            raise _fail("user_not_found", "SSO test: the KDC does not know %s (Kerberos: %s)." % (principal, detail)) \
+                from None
+        if "revoked" in lowered or "locked" in lowered:
+            raise _fail("locked", "SSO test: the KDC refused %s: the account is disabled or locked (Kerberos: %s)."
+                        % (principal, detail)) from None
+        if "skew" in lowered:
+            raise _fail("kerberos", "SSO test: Kerberos clock skew with the KDC (%s)." % detail,
+                        "synchronise the controller's clock with the domain (NTP).") from None
+        raise _fail("kerberos", "SSO test: no Kerberos ticket for %s to HTTP/%s (%s)." % (principal, host, detail),
+                    "check krb5.conf on the controller (the realm's KDCs), the DNS name of the farm and the "
+                    "clock.") from None
+
+
+def windows_sign_in(session, adfs_session, settings, principal, password, realm, upn, mex_url):
+    """Token (dict) through the farm's Windows transport endpoint (intranet WIA, Kerberos over HTTP Negotiate) and
+    the SAML bearer grant; plus the endpoint used. The RST carries no UsernameToken: the user is the ticket's."""
+    if not principal:
+        raise _fail("ldap", "SSO test: AD gave no sAMAccountName for %s, so no Kerberos principal." % upn,
+                    "check the user in AD.")
+    endpoint = _mex_endpoint(adfs_session, realm, upn, mex_url, windows=True)
+    host = urlsplit(endpoint["address"]).hostname
+    body = build_rst(upn, None, endpoint)
+    headers = {"Content-Type": "application/soap+xml; charset=utf-8", "SOAPAction": endpoint["action"]}
+    try:
+        answer = adfs_session.post(endpoint["address"], data=body, headers=headers)
+        offered = answer.headers.get("WWW-Authenticate", "") if answer.status_code == 401 else ""
+        if answer.status_code == 401:
+            if "negotiate" not in offered.lower():
+                raise _fail("adfs_endpoint", "AD FS %s answered 401 without offering Negotiate (%s)."
+                            % (host, offered or "no WWW-Authenticate"),
+                            "enable Windows authentication on the farm (Set-AdfsGlobalAuthenticationPolicy "
+                            "-PrimaryIntranetAuthenticationProvider WindowsAuthentication).")
+            token = kerberos_token(principal, password, host)
+            answer = adfs_session.post(endpoint["address"], data=body, headers=dict(
+                headers, Authorization="Negotiate " + base64.b64encode(token).decode("ascii")))
     except requests.exceptions.RequestException as err:
         raise gc.network_error(err, endpoint["address"]) from None
-    # AD FS answers a wrong password with a SOAP fault and HTTP 500 (msal/wstrust_request.py notes it too)
+    if answer.status_code == 401:
+        raise _fail("kerberos", "SSO test: AD FS %s refused the Kerberos ticket of %s (HTTP 401)." % (host, principal),
+                    "check that HTTP/%s is registered on the AD FS service account only (setspn -Q HTTP/%s) and "
+                    "that the farm's clock is right." % (host, host))
     assertion, token_type = parse_rstr(answer.text, host)
+    return saml_bearer_grant(session, settings, assertion, token_type), endpoint
+
+
+def saml_bearer_grant(session, settings, assertion, token_type):
+    """Entra ID's token for the user in exchange for the assertion AD FS issued (SAML 1.1 or 2.0 bearer grant)."""
     url = "%s/%s/oauth2/v2.0/token" % (settings["authority"], settings["tenant"])
     form = {"grant_type": SAML_GRANTS[token_type], "client_id": settings["client_id"],
             "assertion": base64.b64encode(assertion.encode("utf-8")).decode("ascii"),
             "scope": "%s/User.Read openid profile" % settings["graph"]}
     try:
-        result = session.post(url, data=form, headers={"Accept": "application/json"}).json()
+        return session.post(url, data=form, headers={"Accept": "application/json"}).json()
     except requests.exceptions.RequestException as err:
         raise gc.network_error(err, url) from None
     except ValueError:
         raise _fail("protocol", "The token endpoint did not answer JSON.", "check authority_url and cloud.") from None
-    return result, endpoint
 
 
 def msal_sign_in(session, settings, upn, password):
@@ -433,6 +539,10 @@ def run_sso_test(params, check_mode=False, notify=None):
         if result["method"] == "msal":
             result["warnings"].append(MSAL_WARNING)
             token = msal_sign_in(session, settings, upn, params["user_password"])
+        elif result["method"] == "windows":
+            token, endpoint = windows_sign_in(session, adfs_session, settings, ad_user.get("kerberos_principal"),
+                                              params["user_password"], realm, upn, params.get("mex_url"))
+            result["adfs_endpoint"] = endpoint["address"]
         else:
             token, endpoint = wstrust_sign_in(session, adfs_session, settings, upn, params["user_password"], realm,
                                               params.get("mex_url"))
@@ -465,9 +575,11 @@ def run_sso_test(params, check_mode=False, notify=None):
                       checks=[verify_check("fail", err.message, err.remedy)])
         return result
     result["passed"] = True
-    result["msg"] = ("SSO test passed: %s signed in through AD FS%s; Entra ID sees UPN %s and ImmutableID %s, as AD "
-                     "holds (%s)." % (upn, " (%s)" % urlsplit(result["adfs_endpoint"]).hostname
-                                      if result.get("adfs_endpoint") else "", entra.get("userPrincipalName"),
+    result["msg"] = ("SSO test passed: %s signed in through AD FS%s%s; Entra ID sees UPN %s and ImmutableID %s, as "
+                     "AD holds (%s)." % (upn, " (%s)" % urlsplit(result["adfs_endpoint"]).hostname
+                                         if result.get("adfs_endpoint") else "",
+                                         " with Windows authentication (Kerberos)" if result["method"] == "windows"
+                                         else "", entra.get("userPrincipalName"),
                                       entra.get("onPremisesImmutableId"), ad_user["anchor_attribute"]))
     result["checks"] = [verify_check("pass", result["msg"])]
     return result

@@ -315,3 +315,78 @@ def test_each_failure_is_a_fail_row_with_its_one_line_reason_and_remedy(stand, a
     junit = files["junit"]
     assert 'name="tenant.sso_test' in junit and "<failure" in junit
     assert "wrong-one" not in json.dumps(files) and PASSWORD not in json.dumps(files)
+
+
+# --- intranet Windows authentication (method=windows) -----------------------------------------------------
+# The real Kerberos ticket (Samba KDC) and its validation with the service's keytab are proven in
+# tests/integration/test_sso_lab.py; here the token is a stand-in's, to cover the HTTP exchange and each outcome.
+
+PRINCIPAL = "ssotest@CORP.EMSLAB.TEST"
+
+
+@pytest.fixture()
+def kerberos(stand, ad, monkeypatch):
+    ad.entries[0][1]["sAMAccountName"] = [b"ssotest"]
+    stand.adfs["users"][UPN.lower()]["principal"] = PRINCIPAL
+    tokens = []
+
+    def fake_token(principal, password, host):
+        tokens.append((principal, host))
+        if password != PASSWORD:
+            raise sso._fail("wrong_password", "SSO test: the KDC refused the password of %s (Kerberos: "
+                            "Preauthentication failed)." % principal)
+        return b"ticket-of-" + principal.encode()
+
+    monkeypatch.setattr(sso, "kerberos_token", fake_token)
+    monkeypatch.setattr(standin.login_standin, "accept_kerberos", lambda stand_, header: (
+        header.split(" ", 1)[1] and base64.b64decode(header.split(" ", 1)[1]).decode()[len("ticket-of-"):]
+        if (header or "").startswith("Negotiate ") else None))
+    return tokens
+
+
+def test_windows_pass_path_goes_through_the_negotiate_challenge(stand, kerberos):
+    result = sso.run_sso_test(params(stand, method="windows"))
+    assert result["passed"] is True, result
+    assert "with Windows authentication (Kerberos)" in one_line(result)
+    assert result["adfs_endpoint"].endswith("/adfs/services/trust/13/windowstransport")
+    assert kerberos == [(PRINCIPAL, "127.0.0.1")]  # sAMAccountName@REALM of the DN, SPN HTTP/<endpoint host>
+    posts = stand.requests_to(r"windowstransport$")
+    assert [p["status"] for p in posts] == [401, 200]  # the challenge, then the ticket
+    (rst,) = stand.adfs["rst"]
+    assert rst["username"] == PRINCIPAL and rst["username_token"] is False  # no password in the RST
+    assert result["checks"][0]["status"] == "pass"
+    no_secrets(result, stand)
+
+
+@pytest.mark.parametrize("case, reason, words", [
+    ("wrong_password", "wrong_password", "the KDC refused the password of %s" % PRINCIPAL),
+    ("mismatch", "immutable_id", "ImmutableID mismatch for %s" % UPN),
+    ("managed", "managed", "is still Managed in Entra ID"),
+])
+def test_windows_failures_one_line_each(stand, kerberos, case, reason, words):
+    change = {"method": "windows"}
+    if case == "wrong_password":
+        change["user_password"] = "wrong-one"
+    elif case == "mismatch":
+        stand.tenant["users"][0]["onPremisesImmutableId"] = "AAAAAAAAAAAAAAAAAAAAAA=="
+    else:
+        next(d for d in stand.tenant["domains"] if d["id"] == DOMAIN)["authenticationType"] = "Managed"
+    result = sso.run_sso_test(params(stand, app=True, **change))
+    assert result["failed"] and result["reason"] == reason, result
+    assert words in one_line(result) and result["checks"][0]["status"] == "fail"
+    if case == "managed":
+        assert kerberos == [] and not stand.requests_to(r"/adfs/")
+    assert "wrong-one" not in json.dumps(result)
+    no_secrets(result, stand)
+
+
+def test_windows_401_without_negotiate_and_mex_without_windows_endpoint(stand, ad):
+    no_windows = re.sub(r"<wsdl:port name=\"CustomBinding_IWSTrust13Async_WindowsTransport\".*?</wsdl:port>", "",
+                        standin.login_standin.mex_document("https://fs.example"), flags=re.S)
+    with pytest.raises(sso.SsoError, match="names no WS-Trust Windows transport endpoint"):
+        sso.parse_mex(no_windows, windows=True)
+    endpoint = sso.parse_mex(standin.login_standin.mex_document("https://fs.example"), windows=True)
+    assert endpoint == {"address": "https://fs.example/adfs/services/trust/13/windowstransport",
+                        "action": sso.ACTIONS["13"], "version": "13"}
+    assert sso.kerberos_principal("CN=A\\, B,OU=X,DC=corp,DC=emslab,DC=test", "ab") == "ab@CORP.EMSLAB.TEST"
+    assert sso.kerberos_principal("CN=x,CN=Users", "x") is None
