@@ -35,6 +35,12 @@ description:
     (C(/adfs/services/trust/13/windowstransport), from the MEX document), whose SPN C(HTTP/<farm name>) must be
     on the AD FS service account. The assertion is then exchanged as with V(wstrust). A wrong password is refused
     by the KDC, a missing SPN is named.
+  - O(method=forms) is the browser's extranet path through WAP - WS-Federation passive sign-in with the forms
+    page. C(GET <passive>?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline&wctx=...) shows the sign-in page;
+    its form is posted with C(UserName), C(Password) and C(AuthMethod=FormsAuthentication); AD FS answers with the
+    form a browser posts to Entra ID (C(wa), C(wresult) holding the assertion, C(wctx)). A browser would post it to
+    Entra ID's sign-in page for a session; the task exchanges its assertion for a token instead (SAML bearer grant)
+    to read the user from Graph. The sign-in page coming back is a refused password.
   - Runs on the controller through its action plugin.
 author:
   - ems.enable contributors (@ems-enable)
@@ -53,15 +59,21 @@ options:
     description:
       - V(wstrust) signs in at AD FS with WS-Trust (the collection's own client) and exchanges the assertion.
       - V(windows) signs in with integrated Windows authentication (Kerberos, the intranet path; see above).
+      - V(forms) signs in at the WS-Federation forms page (the browser's extranet path through WAP; see above).
       - V(msal) uses MSAL's C(acquire_token_by_username_password) - deprecated by MSAL for public clients,
         fails under MFA; a fallback for labs.
     type: str
-    choices: [wstrust, windows, msal]
+    choices: [wstrust, windows, forms, msal]
     default: wstrust
   mex_url:
     description:
       - The farm's MEX URL (V(https://<fs>/adfs/services/trust/mex)); by default the one home realm discovery
         names (what Entra ID has in the domain's federation). Give the WAP name to test the extranet path explicitly.
+    type: str
+  passive_sign_in_url:
+    description:
+      - The WS-Federation sign-in endpoint for O(method=forms) (V(https://<fs or WAP name>/adfs/ls/)); by default
+        C(/adfs/ls/) on the host of the MEX URL.
     type: str
   adfs_ca_file:
     description: PEM bundle of the CA of the AD FS / WAP TLS certificate; the system trust store by default.

@@ -36,6 +36,14 @@ Message shapes and their sources (structure paraphrased, no text copied):
   and the service's keytab (``adfs_keytab`` of the SSO state; the lab exports it for HTTP/<farm name> from the
   Samba KDC), so a ticket is validated for real; the user is the ticket's client principal (``principal`` of an
   ``adfs_users`` entry), as AD FS maps the Windows account to its claims.
+- Extranet browser sign-in (WS-Federation passive, forms): GET /adfs/ls/?wa=wsignin1.0&wtrealm=...&wctx=...
+  shows the sign-in page; its form posts UserName, Password and AuthMethod=FormsAuthentication (the fields
+  Microsoft's MSIdentityTools module posts: PowerShell Gallery MSIdentityTools internal/New-AdfsLoginFormFields.ps1).
+  Signed in, AD FS answers with a page whose form posts wa=wsignin1.0, wresult (a wst:RequestSecurityTokenResponse
+  holding the token) and wctx (echoed) to the relying party (MS-MWBF 2.2.4 "wsignin1.0 Response Message";
+  WS-Federation 1.2 section 13.2.3; learn.microsoft.com archive/blogs/alikl "WIF Explained - Web Browser Sign-In
+  Flow"); for Entra ID that is its login.srf. A refused password shows the sign-in page again with an error text
+  (the page's markup and the error wording are the stand-in's own: UNCONFIRMED against a real farm).
 """
 
 from __future__ import annotations
@@ -62,7 +70,7 @@ GRANTS = {"urn:ietf:params:oauth:grant-type:saml1_1-bearer", "urn:ietf:params:oa
 def adfs_state(issuer):
     """The farm: its identifier, users (UPN -> password, ImmutableID AD FS issues), issued assertions, logins."""
     return {"issuer": issuer, "users": {}, "issued": {}, "rst": [], "mex_enabled": True, "keytab": None,
-            "kerberos_rejects": []}
+            "kerberos_rejects": [], "forms": []}
 
 
 def mex_document(base):
@@ -299,6 +307,55 @@ def windowstransport(handler, stand, raw):
     return _send(handler, stand, 200, body, "application/soap+xml; charset=utf-8")
 
 
+def _html(text):
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;") \
+        .replace("'", "&#39;")
+
+
+def sign_in_page(action, error=None):
+    """The forms sign-in page (the stand-in's own markup; the field names are AD FS's)."""
+    return ("<!DOCTYPE html><html><head><title>Sign In</title></head><body><div id='loginArea'>"
+            "<form method='post' id='loginForm' autocomplete='off' action='%s'>"
+            "%s<input id='userNameInput' name='UserName' type='email' value=''/>"
+            "<input id='passwordInput' name='Password' type='password'/>"
+            "<input id='optionForms' type='hidden' name='AuthMethod' value='FormsAuthentication'/>"
+            "<span id='submitButton' role='button'>Sign in</span></form></div></body></html>"
+            % (_html(action), "<span id='errorText' role='alert'>%s</span>" % _html(error) if error else ""))
+
+
+def wsfed_passive(handler, stand, raw):
+    """WS-Federation passive sign-in at /adfs/ls/ with forms authentication (see the module docstring)."""
+    query = parse_qs(urlsplit(handler.path).query)
+    if query.get("wa") != ["wsignin1.0"] or query.get("wtrealm") != ["urn:federation:MicrosoftOnline"]:
+        return _send(handler, stand, 400, "<html><body>MSIS7042: the request is not a sign-in request of a known "
+                     "relying party.</body></html>", "text/html; charset=utf-8")
+    action = "/adfs/ls/?" + urlsplit(handler.path).query
+    if handler.command == "GET":
+        return _send(handler, stand, 200, sign_in_page(action), "text/html; charset=utf-8")
+    form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    with stand.lock:
+        stand.adfs["forms"].append({"username": form.get("UserName"), "auth_method": form.get("AuthMethod"),
+                                    "content_type": handler.headers.get("Content-Type")})
+    user = stand.adfs["users"].get((form.get("UserName") or "").lower())
+    if form.get("AuthMethod") != "FormsAuthentication" or user is None or user["password"] != form.get("Password"):
+        return _send(handler, stand, 200, sign_in_page(action, "Incorrect user ID or password. Type the correct user "
+                                                       "ID and password, and try again."), "text/html; charset=utf-8")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assertion_id = "_" + str(uuid.uuid4())
+    stand.adfs["issued"][assertion_id] = dict(user)
+    assertion = saml11_assertion(stand.adfs["issuer"], user, assertion_id, now)
+    # wresult: the RequestSecurityTokenResponse alone, in the WS-Trust February 2005 namespace MS-MWBF names (wst)
+    result = re.search(r"<trust:RequestSecurityTokenResponse>.*</trust:RequestSecurityTokenResponse>",
+                       rstr(assertion, WST2005, now), re.S).group(0).replace(
+        "<trust:RequestSecurityTokenResponse>", "<trust:RequestSecurityTokenResponse xmlns:trust='%s'>" % WST2005, 1)
+    page = ("<html><head><title>Working...</title></head><body><form method='POST' name='hiddenform' action='%s'>"
+            "<input type='hidden' name='wa' value='wsignin1.0' /><input type='hidden' name='wresult' value='%s' />"
+            "<input type='hidden' name='wctx' value='%s' /><noscript><p>Script is disabled. Click Submit to "
+            "continue.</p><input type='submit' value='Submit' /></noscript></form></body></html>"
+            % (_html(stand.url + "/login.srf"), _html(result), _html((query.get("wctx") or [""])[0])))
+    return _send(handler, stand, 200, page, "text/html; charset=utf-8")
+
+
 def route(handler, stand, raw):
     """Serve a login-side path; False when the path is not one of them."""
     path = urlsplit(handler.path).path
@@ -314,6 +371,8 @@ def route(handler, stand, raw):
         return _send(handler, stand, 200, mex_document(base), "application/soap+xml; charset=utf-8")
     if path == TRUST + "/13/windowstransport" and handler.command == "POST":
         return windowstransport(handler, stand, raw)
+    if path == "/adfs/ls/" and handler.command in ("GET", "POST"):
+        return wsfed_passive(handler, stand, raw)
     match = re.match(r"^%s/(13|2005)/usernamemixed$" % TRUST, path)
     if match and handler.command == "POST":
         return wstrust(handler, stand, match.group(1), raw)

@@ -191,3 +191,20 @@ def test_windows_sign_in_with_a_wrong_password_is_refused_by_the_kdc(lab, kerber
     assert "SSO test: the KDC refused the password of %s@CORP.EMSLAB.TEST (Kerberos: Preauthentication failed)" \
         % KRB_SAM in text, text[-3000:]
     assert KRB_PASSWORD not in text
+
+
+# --- extranet: the WS-Federation forms page (method: forms) -----------------------------------------------
+
+@pytest.mark.integration
+def test_forms_sign_in_passes_and_a_wrong_password_is_one_line(lab, lab_users, standin, tmp_path):
+    upn, guid = lab_users["pass"]
+    proc, text = verify_sso(lab, standin, tmp_path / "ok", upn, ems_sso_test_method="forms")
+    assert proc.returncode == 0, text[-3000:]
+    assert "SSO test passed: %s signed in through AD FS (127.0.0.1) with the forms sign-in page (WS-Federation); " \
+           "Entra ID sees UPN %s and ImmutableID %s" % (upn, upn, guid) in text, text[-3000:]
+    assert [(r["id"], r["status"]) for r in verify_rows(tmp_path / "ok")] == [("tenant.sso_test", "pass")]
+    no_secrets(text, standin)
+    proc, text = verify_sso(lab, standin, tmp_path / "bad", upn, ems_sso_test_method="forms",
+                            ems_sso_test_password="Wrong-" + PASSWORD)
+    assert proc.returncode != 0 and "AD FS 127.0.0.1 refused the forms sign-in of %s" % upn in text, text[-3000:]
+    no_secrets(text, standin)

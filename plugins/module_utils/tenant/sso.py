@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import html.parser
 import os
 import re
 import uuid
@@ -36,10 +37,10 @@ import warnings
 import xml.etree.ElementTree as ET  # nosec - documents parsed without DTDs or entities (refused first)
 
 try:
-    from urllib.parse import quote, urlsplit
+    from urllib.parse import quote, urljoin, urlsplit
 except ImportError:  # pragma: no cover
     from urllib import quote  # type: ignore
-    from urlparse import urlsplit  # type: ignore
+    from urlparse import urljoin, urlsplit  # type: ignore
 
 try:
     import msal
@@ -56,8 +57,9 @@ SSO_TEST_SPEC = dict(
     gc.GRAPH_ARGUMENT_SPEC,
     user_principal_name=dict(type="str", required=True),
     user_password=dict(type="str", required=True, no_log=True),
-    method=dict(type="str", default="wstrust", choices=["wstrust", "windows", "msal"]),
+    method=dict(type="str", default="wstrust", choices=["wstrust", "windows", "forms", "msal"]),
     mex_url=dict(type="str"),
+    passive_sign_in_url=dict(type="str"),
     adfs_ca_file=dict(type="path"),
     search_base=dict(type="str"),
     ldap=dict(type="dict", required=True, options=lc.LDAP_ARGUMENT_SPEC),
@@ -152,6 +154,8 @@ def validate(params):
         raise credentials.input_error("user_password", "is empty", "give the test user's password from the vault.")
     if params.get("mex_url"):
         check_https("mex_url", params["mex_url"])
+    if params.get("passive_sign_in_url"):
+        check_https("passive_sign_in_url", params["passive_sign_in_url"])
     if params.get("adfs_ca_file"):
         if not os.path.isfile(params["adfs_ca_file"]):
             raise credentials.input_error("adfs_ca_file", "%s does not exist or is not a file" % params["adfs_ca_file"],
@@ -461,6 +465,93 @@ def windows_sign_in(session, adfs_session, settings, principal, password, realm,
     return saml_bearer_grant(session, settings, assertion, token_type), endpoint
 
 
+class _Forms(html.parser.HTMLParser):
+    """The forms of an HTML page ({action, inputs: {name: value}}) and the text of its error element (AD FS's
+    sign-in page shows a refused password in #errorText). Attribute values come unescaped."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms, self.error, self._in_error = [], "", False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": attrs.get("action") or "", "inputs": {}})
+        elif tag == "input" and self.forms and attrs.get("name"):
+            self.forms[-1]["inputs"][attrs["name"]] = attrs.get("value") or ""
+        self._in_error = self._in_error or attrs.get("id") == "errorText"
+
+    def handle_endtag(self, tag):
+        if tag == "span":
+            self._in_error = False
+
+    def handle_data(self, data):
+        if self._in_error:
+            self.error += data
+
+
+def _forms(text):
+    parser = _Forms()
+    parser.feed(text or "")
+    return parser
+
+
+def forms_sign_in(session, adfs_session, settings, upn, password, realm, passive_url, mex_url):
+    """Token (dict) through the farm's WS-Federation passive endpoint with forms authentication (the browser's
+    extranet sign-in through WAP) and the SAML bearer grant; plus the endpoint used.
+
+    GET <passive>?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline&wctx=<ours> shows the sign-in page; its form
+    posts UserName, Password, AuthMethod=FormsAuthentication; signed in, AD FS answers with the form a browser posts
+    to Entra ID (wa, wresult = a RequestSecurityTokenResponse holding the assertion, wctx echoed; MS-MWBF 2.2.4).
+    A browser would post wresult to Entra ID's sign-in page for a session; here its assertion is exchanged at the
+    token endpoint (SAML bearer grant), to read the user from Graph with the user's own token."""
+    if not passive_url:
+        base = mex_url or realm.get("federation_metadata_url") or realm.get("federation_active_auth_url")
+        if not base:
+            raise _fail("adfs_endpoint", "Home realm discovery names no AD FS for %s." % upn,
+                        "give passive_sign_in_url (https://<fs or WAP name>/adfs/ls/).")
+        passive_url = "https://%s/adfs/ls/" % urlsplit(base).netloc
+    check_https("passive_sign_in_url", passive_url)
+    host = urlsplit(passive_url).hostname
+    context = uuid.uuid4().hex
+    query = {"wa": "wsignin1.0", "wtrealm": AUDIENCE, "wctx": context}
+    try:
+        page = adfs_session.get(passive_url, params=query)
+        if page.status_code >= 400:
+            raise _fail("adfs_endpoint", "AD FS %s answered HTTP %d to the sign-in request." % (host, page.status_code),
+                        "check passive_sign_in_url (the farm's /adfs/ls/, published through WAP for the extranet).")
+        login = next((f for f in _forms(page.text).forms if "Password" in f["inputs"]), None)
+        if login is None:
+            raise _fail("adfs_endpoint", "AD FS %s showed no forms sign-in page (no form with a Password field)." % host,
+                        "enable forms authentication for the extranet (Set-AdfsGlobalAuthenticationPolicy "
+                        "-PrimaryExtranetAuthenticationProvider FormsAuthentication).")
+        action = urljoin(page.url or passive_url, login["action"] or passive_url)
+        if urlsplit(action).scheme != "https":
+            raise _fail("protocol", "The AD FS sign-in form posts to %s, not over https." % urlsplit(action).hostname,
+                        "check the farm's sign-in page customisation.")
+        answer = adfs_session.post(action, data={"UserName": upn, "Password": password,
+                                                 "AuthMethod": "FormsAuthentication"})
+    except requests.exceptions.RequestException as err:
+        raise gc.network_error(err, passive_url) from None
+    parsed = _forms(answer.text)
+    posted = next((f for f in parsed.forms if "wresult" in f["inputs"]), None)
+    if posted is None:
+        if answer.status_code < 400 and any("Password" in f["inputs"] for f in parsed.forms):
+            shown = " ".join(parsed.error.split())[:200] or "no error text"
+            raise _fail("wrong_password", "SSO test: AD FS %s refused the forms sign-in of %s (the sign-in page came "
+                        "back: %s)." % (host, upn, redact(shown)),
+                        REMEDIES["wrong_password"] + " Also check that the account is enabled and not locked out "
+                        "(AD FS extranet lockout).")
+        raise _fail("protocol", "SSO test: AD FS %s answered the forms sign-in with HTTP %d and no token form."
+                    % (host, answer.status_code), "check the AD FS event log (AD FS/Admin) for the request.")
+    fields = posted["inputs"]
+    if fields.get("wa") != "wsignin1.0" or fields.get("wctx", context) != context:
+        raise _fail("protocol", "SSO test: AD FS %s answered with a token form for another request (wa %s, wctx not "
+                    "ours)." % (host, fields.get("wa")), "check the farm's sign-in page customisation.")
+    assertion, token_type = parse_rstr(fields["wresult"], host)
+    return saml_bearer_grant(session, settings, assertion, token_type), {"address": passive_url}
+
+
 def saml_bearer_grant(session, settings, assertion, token_type):
     """Entra ID's token for the user in exchange for the assertion AD FS issued (SAML 1.1 or 2.0 bearer grant)."""
     url = "%s/%s/oauth2/v2.0/token" % (settings["authority"], settings["tenant"])
@@ -539,6 +630,10 @@ def run_sso_test(params, check_mode=False, notify=None):
         if result["method"] == "msal":
             result["warnings"].append(MSAL_WARNING)
             token = msal_sign_in(session, settings, upn, params["user_password"])
+        elif result["method"] == "forms":
+            token, endpoint = forms_sign_in(session, adfs_session, settings, upn, params["user_password"], realm,
+                                            params.get("passive_sign_in_url"), params.get("mex_url"))
+            result["adfs_endpoint"] = endpoint["address"]
         elif result["method"] == "windows":
             token, endpoint = windows_sign_in(session, adfs_session, settings, ad_user.get("kerberos_principal"),
                                               params["user_password"], realm, upn, params.get("mex_url"))
@@ -578,8 +673,9 @@ def run_sso_test(params, check_mode=False, notify=None):
     result["msg"] = ("SSO test passed: %s signed in through AD FS%s%s; Entra ID sees UPN %s and ImmutableID %s, as "
                      "AD holds (%s)." % (upn, " (%s)" % urlsplit(result["adfs_endpoint"]).hostname
                                          if result.get("adfs_endpoint") else "",
-                                         " with Windows authentication (Kerberos)" if result["method"] == "windows"
-                                         else "", entra.get("userPrincipalName"),
+                                         {"windows": " with Windows authentication (Kerberos)",
+                                          "forms": " with the forms sign-in page (WS-Federation)"}.get(
+                                             result["method"], ""), entra.get("userPrincipalName"),
                                       entra.get("onPremisesImmutableId"), ad_user["anchor_attribute"]))
     result["checks"] = [verify_check("pass", result["msg"])]
     return result

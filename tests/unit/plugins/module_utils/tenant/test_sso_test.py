@@ -390,3 +390,57 @@ def test_windows_401_without_negotiate_and_mex_without_windows_endpoint(stand, a
                         "action": sso.ACTIONS["13"], "version": "13"}
     assert sso.kerberos_principal("CN=A\\, B,OU=X,DC=corp,DC=emslab,DC=test", "ab") == "ab@CORP.EMSLAB.TEST"
     assert sso.kerberos_principal("CN=x,CN=Users", "x") is None
+
+
+# --- extranet browser sign-in: WS-Federation passive with the forms page (method=forms) -------------------
+
+def test_forms_pass_path_posts_the_fields_and_exchanges_wresult(stand, ad):
+    result = sso.run_sso_test(params(stand, method="forms"))
+    assert result["passed"] is True, result
+    assert "with the forms sign-in page (WS-Federation)" in one_line(result)
+    assert result["adfs_endpoint"] == stand.url + "/adfs/ls/"  # derived from the MEX host of home realm discovery
+    (posted,) = stand.adfs["forms"]
+    assert posted == {"username": UPN, "auth_method": "FormsAuthentication",
+                      "content_type": "application/x-www-form-urlencoded"}
+    gets = stand.requests_to(r"^/adfs/ls/\?")
+    assert [g["method"] for g in gets] == ["GET", "POST"] and "wtrealm=urn%3Afederation%3AMicrosoftOnline" in gets[0]["path"]
+    assert stand.requests_to(r"oauth2/v2\.0/token$")[0]["status"] == 200
+    assert result["checks"][0]["status"] == "pass"
+    no_secrets(result, stand)
+
+
+@pytest.mark.parametrize("case, reason, words", [
+    ("wrong_password", "wrong_password", "refused the forms sign-in of %s (the sign-in page came back: Incorrect"
+     % UPN),
+    ("mismatch", "immutable_id", "ImmutableID mismatch for %s" % UPN),
+    ("managed", "managed", "is still Managed in Entra ID"),
+])
+def test_forms_failures_one_line_each(stand, ad, case, reason, words):
+    change = {"method": "forms"}
+    if case == "wrong_password":
+        change["user_password"] = "wrong-one"
+    elif case == "mismatch":
+        stand.tenant["users"][0]["onPremisesImmutableId"] = "AAAAAAAAAAAAAAAAAAAAAA=="
+    else:
+        next(d for d in stand.tenant["domains"] if d["id"] == DOMAIN)["authenticationType"] = "Managed"
+    result = sso.run_sso_test(params(stand, app=True, **change))
+    assert result["failed"] and result["reason"] == reason, result
+    assert words in one_line(result) and result["checks"][0]["status"] == "fail"
+    if case == "wrong_password":
+        assert not stand.requests_to(r"oauth2/v2\.0/token$")
+    if case == "managed":
+        assert not stand.requests_to(r"/adfs/")
+    assert "wrong-one" not in json.dumps(result)
+    no_secrets(result, stand)
+
+
+def test_forms_passive_url_option_and_a_page_without_a_form(stand, ad):
+    bad = sso.run_sso_test(params(stand, method="forms", passive_sign_in_url="http://fs.example/adfs/ls/"))
+    assert bad["reason"] == "input" and one_line(bad).startswith("passive_sign_in_url:") and stand.log == []
+    parser = sso._forms("<html><form action='/x'><input name='wa' value='wsignin1.0'/><input name='wresult' "
+                        "value='&lt;t:RequestSecurityTokenResponse/&gt;'/></form></html>")
+    assert parser.forms == [{"action": "/x", "inputs": {"wa": "wsignin1.0",
+                                                        "wresult": "<t:RequestSecurityTokenResponse/>"}}]
+    # a realm that names no AD FS needs the option
+    with pytest.raises(sso.SsoError, match="give passive_sign_in_url"):
+        sso.forms_sign_in(None, None, {}, UPN, PASSWORD, {}, None, None)
