@@ -382,8 +382,13 @@ def route(handler, stand, raw):
 def saml_grant(handler, stand, form):
     """The SAML bearer grant at /<tenant>/oauth2/v2.0/token: the assertion must come from the farm, and a
     tenant user must hold its ImmutableID (else AADSTS51004, as Entra ID answers an unmatched anchor)."""
+    value = form.get("assertion") or ""
     try:
-        text = base64.b64decode(form.get("assertion") or "").decode()
+        # base64url without padding, RFC 7522 section 2.1 (MSAL oauth2cli encode_saml_assertion does the same);
+        # '+', '/' or '=' are standard base64, which the stand-in refuses as the RFC says
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+            raise ValueError("not base64url")
+        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         assertion_id = re.search(r"AssertionID='([^']+)'", text).group(1)
     except (ValueError, AttributeError):
         return handler._aad_error(400, "invalid_grant", 50008, "SAML token is invalid.")
@@ -435,4 +440,5 @@ def apply_sso_state(stand, state):
     for user in state.get("adfs_users", []):
         stand.adfs["users"][user["upn"].lower()] = dict(user)
     stand.adfs["keytab"] = state.get("adfs_keytab")
+    stand.mfa_users.update(u.lower() for u in state.get("mfa_users", []))  # Conditional Access asks them for MFA
     stand.tenant.setdefault("users", []).extend(dict(u) for u in state.get("tenant_users", []))

@@ -142,7 +142,7 @@ def sku(part, sku_id, enabled, consumed, plans):
 class StandIn:
     """The server. ``tenant`` is the state (see lab_tenant); ``apps`` the registered applications."""
 
-    def __init__(self, workdir, tenant=None, page_size=100):
+    def __init__(self, workdir, tenant=None, page_size=100, port=0):
         self.workdir = Path(workdir)
         self.contract = Contract()
         self.tenant = tenant or lab_tenant()
@@ -160,11 +160,13 @@ class StandIn:
         self.mfa_users = set()  # UPNs (lower case) that Conditional Access sends to MFA
         self.lock = threading.Lock()
         self.ca_file, cert_file, key_file = make_tls(self.workdir)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_file, key_file)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.url = "https://127.0.0.1:%d" % self.server.server_address[1]
+        # on 443 the URL has no port: MSAL builds the userrealm URL from the authority's host name alone
+        # (msal/authority.py user_realm_discovery), so its username/password flow reaches only a stand-in on 443
+        self.url = "https://127.0.0.1" + ("" if port == 443 else ":%d" % self.server.server_address[1])
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self):
@@ -553,9 +555,10 @@ def main(argv=None):
     parser.add_argument("--dir", required=True, type=Path)
     parser.add_argument("--scenario", default="lab", choices=["lab"])
     parser.add_argument("--sso", type=Path, help="JSON: federated_domains, adfs_users, tenant_users (the SSO test)")
+    parser.add_argument("--port", type=int, default=0, help="443 for MSAL's username/password flow (own netns only)")
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
-    stand = StandIn(args.dir)
+    stand = StandIn(args.dir, port=args.port)
     if args.sso:
         login_standin.apply_sso_state(stand, json.loads(args.sso.read_text()))
     cert_path, cert, _key = make_app_certificate(args.dir, "assess")

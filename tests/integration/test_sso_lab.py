@@ -118,6 +118,27 @@ def standin(lab, lab_users, kerberos, tmp_path_factory):
     assert log["violations"] == [], log["violations"]
 
 
+@pytest.fixture(scope="module")
+def standin443(lab, lab_users, tmp_path_factory):
+    """A second stand-in, on 127.0.0.1:443 of the lab's controller namespace (its own port space): MSAL builds the
+    userrealm URL from the authority's host name without a port, so only there can MSAL's username/password flow
+    reach it. The pass user, and the mismatch user's UPN under MFA (Conditional Access, AADSTS50076)."""
+    work = tmp_path_factory.mktemp("sso-standin-443")
+    (upn, guid), (mfa_upn, mfa_guid) = lab_users["pass"], lab_users["mismatch"]
+    state = {"federated_domains": ["corp.emslab.test"], "mfa_users": [mfa_upn],
+             "adfs_users": [{"upn": upn, "password": PASSWORD, "immutable_id": guid},
+                            {"upn": mfa_upn, "password": PASSWORD, "immutable_id": mfa_guid}],
+             "tenant_users": [
+                 {"id": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0", "userPrincipalName": upn,
+                  "onPremisesImmutableId": guid, "onPremisesSyncEnabled": True},
+                 {"id": "1b1c2d3e-4f50-6172-8394-a5b6c7d8e9f1", "userPrincipalName": mfa_upn,
+                  "onPremisesImmutableId": mfa_guid, "onPremisesSyncEnabled": True}]}
+    (work / "sso.json").write_text(json.dumps(state))
+    yield from standin_process.serve(lab, work, "--sso", str(work / "sso.json"), "--port", "443")
+    log = json.loads((work / "log.json").read_text())
+    assert log["violations"] == [], log["violations"]
+
+
 def verify_sso(lab, standin, tmp, user, **extra):
     info = standin["info"]
     inv = standin_process.tenant_inventory(tmp, info, **dict(dict(
@@ -208,3 +229,32 @@ def test_forms_sign_in_passes_and_a_wrong_password_is_one_line(lab, lab_users, s
                             ems_sso_test_password="Wrong-" + PASSWORD)
     assert proc.returncode != 0 and "AD FS 127.0.0.1 refused the forms sign-in of %s" % upn in text, text[-3000:]
     no_secrets(text, standin)
+
+
+# --- the MSAL username/password fallback (method: msal), end to end through MSAL -------------------------
+
+@pytest.mark.integration
+def test_msal_fallback_gets_the_token_and_warns(lab, lab_users, standin443, tmp_path):
+    upn, guid = lab_users["pass"]
+    assert standin443["info"]["url"] == "https://127.0.0.1"
+    proc, text = verify_sso(lab, standin443, tmp_path, upn, ems_sso_test_method="msal")
+    assert proc.returncode == 0, text[-3000:]
+    assert "SSO test passed: %s signed in through AD FS; Entra ID sees UPN %s and ImmutableID %s" % (upn, upn, guid) \
+        in text, text[-3000:]
+    assert "deprecated for public clients" in text  # the task's own warning, once
+    log = json.loads((standin443["dir"] / "log.json").read_text())["requests"]
+    paths = [entry["path"] for entry in log]
+    # MSAL's own steps: home realm discovery, the MEX, WS-Trust, the SAML bearer grant, then Graph with its token
+    assert any(p.startswith("/common/userrealm/") for p in paths) and any(p.endswith("/mex") for p in paths)
+    assert any("usernamemixed" in p for p in paths) and any(p.startswith("/v1.0/users/") for p in paths)
+    no_secrets(text, standin443)
+
+
+@pytest.mark.integration
+def test_msal_fallback_under_mfa_is_one_line(lab, lab_users, standin443, tmp_path):
+    upn = lab_users["mismatch"][0]
+    proc, text = verify_sso(lab, standin443, tmp_path, upn, ems_sso_test_method="msal")
+    assert proc.returncode != 0, text[-3000:]
+    assert "SSO test: Entra ID refused the sign-in of %s (AADSTS50076): multi-factor authentication is required " \
+           "for this user" % upn in text, text[-3000:]
+    no_secrets(text, standin443)

@@ -15,7 +15,8 @@ wstrust_response.py are the reference for the sequence, not copied):
    (OASIS WS-Trust 1.3 sections 3.1, 4.1); the RequestSecurityTokenResponse holds a SAML 1.1 or 2.0
    assertion, a fault (wst:FailedAuthentication, WS-Trust 1.3 section 11) is a refused sign-in.
    Then the SAML bearer grant at <authority>/<tenant>/oauth2/v2.0/token (grant_type
-   urn:ietf:params:oauth:grant-type:saml1_1-bearer or saml2-bearer, assertion = base64 of the assertion).
+   urn:ietf:params:oauth:grant-type:saml1_1-bearer or saml2-bearer, assertion = base64url of the assertion,
+   RFC 7522 section 2.1).
    method=msal: MSAL's acquire_token_by_username_password does the same steps; deprecated for public
    clients (MSAL PR #855) and never works under MFA - a fallback, with a warning.
 4. Graph: GET /users/<upn>?$select=userPrincipalName,onPremisesImmutableId,onPremisesSyncEnabled with the
@@ -556,7 +557,8 @@ def saml_bearer_grant(session, settings, assertion, token_type):
     """Entra ID's token for the user in exchange for the assertion AD FS issued (SAML 1.1 or 2.0 bearer grant)."""
     url = "%s/%s/oauth2/v2.0/token" % (settings["authority"], settings["tenant"])
     form = {"grant_type": SAML_GRANTS[token_type], "client_id": settings["client_id"],
-            "assertion": base64.b64encode(assertion.encode("utf-8")).decode("ascii"),
+            # base64url without padding (RFC 7522 section 2.1; MSAL's encode_saml_assertion does the same)
+            "assertion": base64.urlsafe_b64encode(assertion.encode("utf-8")).rstrip(b"=").decode("ascii"),
             "scope": "%s/User.Read openid profile" % settings["graph"]}
     try:
         return session.post(url, data=form, headers={"Accept": "application/json"}).json()

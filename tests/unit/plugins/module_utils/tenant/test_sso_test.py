@@ -235,10 +235,11 @@ def test_bad_input_one_line_before_any_request(stand, ad, change, option):
 
 
 def test_msal_fallback_warns(stand, ad, recwarn):
-    """method=msal warns (deprecated for public clients, no MFA). Not proven end to end here: MSAL builds the
-    userrealm URL from the authority's host name without its port, so it cannot reach a stand-in on a random
-    port (it tries 127.0.0.1:443); the failure is still one line, and MSAL's own DeprecationWarning is not
-    printed twice."""
+    """method=msal warns (deprecated for public clients, no MFA). MSAL builds the userrealm URL from the
+    authority's host name without its port, so it cannot reach this stand-in on a random port (it tries
+    127.0.0.1:443); the failure is still one line, and MSAL's own DeprecationWarning is not printed twice. The
+    flow is proven end to end (token, and the one line under MFA) with a stand-in on port 443 of the lab's
+    controller namespace: tests/integration/test_sso_lab.py test_msal_fallback_*."""
     result = sso.run_sso_test(params(stand, method="msal"))
     assert sso.MSAL_WARNING in result["warnings"]
     assert result["failed"] and result["reason"] == "network" and "127.0.0.1" in one_line(result)
@@ -444,3 +445,15 @@ def test_forms_passive_url_option_and_a_page_without_a_form(stand, ad):
     # a realm that names no AD FS needs the option
     with pytest.raises(sso.SsoError, match="give passive_sign_in_url"):
         sso.forms_sign_in(None, None, {}, UPN, PASSWORD, {}, None, None)
+
+
+def test_the_assertion_travels_as_base64url_and_the_standin_refuses_standard_base64(stand, ad):
+    """RFC 7522 section 2.1 (MSAL's encode_saml_assertion too): base64url without padding. The stand-in refuses
+    '+', '/' and '=' (AADSTS50008), so a client that sends standard base64 fails here."""
+    result = sso.run_sso_test(params(stand))
+    assert result["passed"], result
+    import requests
+    answer = requests.post(stand.url + "/%s/oauth2/v2.0/token" % stand.tenant["id"], verify=stand.ca_file, timeout=10,
+                           data={"grant_type": "urn:ietf:params:oauth:grant-type:saml1_1-bearer", "client_id": CLIENT,
+                                 "assertion": base64.b64encode(b"<saml:Assertion AssertionID='_x'>??>?</x>").decode()})
+    assert answer.status_code == 400 and 50008 in answer.json()["error_codes"]
