@@ -253,7 +253,7 @@ def test_anchor_rule_is_the_claim_rules_rule():
     attributes with the same precedence: ms-DS-ConsistencyGuid when present, else objectGUID."""
     rules = yaml.safe_load((ROOT / "roles" / "adfs" / "vars" / "entra_trust.yml").read_text())["__adfs_entra_claim_rules"]
     query = next(r["rule"] for r in rules if "msdsconsistencyguid" in r["rule"] and "query" in r["rule"])
-    queried = re.search(r'query = "; ([^;]+);', query).group(1).replace(" ", "").lower().split(",")
+    queried = re.search(r'query = "[^;"]*;([^;]+);', query).group(1).replace(" ", "").lower().split(",")
     assert sorted(queried) == sorted(a.lower() for a in anchor.ATTRIBUTES)
     first = next(r["rule"] for r in rules if "Issue msdsconsistencyguid" in r["name"])
     fallback = next(r["rule"] for r in rules if "does not exist" in r["name"] and "objectGuid" in r["name"])
