@@ -261,7 +261,7 @@ def accept_kerberos(stand, header):
     (GSSAPI acceptor: SPNEGO or a bare Kerberos AP-REQ); None when there is no valid token."""
     import gssapi  # the acceptor side of the same library the collection uses; only this endpoint needs it
 
-    scheme, _, value = (header or "").partition(" ")
+    scheme, _space, value = (header or "").partition(" ")
     if scheme.lower() != "negotiate" or not value.strip() or not stand.adfs.get("keytab"):
         return None
     try:

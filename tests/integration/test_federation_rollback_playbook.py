@@ -29,8 +29,9 @@ DOMAIN = "corp.emslab.test"
 def stand(tmp_path):
     server = standin_fixture.started(tmp_path, CLIENT)
     server.apps[CLIENT]["public"] = True  # also the operator's sign-in: device code (delegated)
-    domain = next(d for d in server.tenant["domains"] if d["id"] == DOMAIN)
-    domain.update(isVerified=True, authenticationType="Federated")
+    for domain in server.tenant["domains"]:
+        if domain["id"] == DOMAIN:
+            domain.update(isVerified=True, authenticationType="Federated")
     server.tenant["onPremisesSyncEnabled"] = True  # Entra Connect syncs; password hash sync is on (lab_tenant)
     server.federations[DOMAIN] = [{"id": str(uuid.uuid4()), "displayName": DOMAIN,
                                    "issuerUri": "http://%s/adfs/services/trust/" % DOMAIN,

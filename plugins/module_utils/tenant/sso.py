@@ -672,13 +672,12 @@ def run_sso_test(params, check_mode=False, notify=None):
                       checks=[verify_check("fail", err.message, err.remedy)])
         return result
     result["passed"] = True
+    where = " (%s)" % urlsplit(result["adfs_endpoint"]).hostname if result.get("adfs_endpoint") else ""
+    how = {"windows": " with Windows authentication (Kerberos)",
+           "forms": " with the forms sign-in page (WS-Federation)"}.get(result["method"], "")
     result["msg"] = ("SSO test passed: %s signed in through AD FS%s%s; Entra ID sees UPN %s and ImmutableID %s, as "
-                     "AD holds (%s)." % (upn, " (%s)" % urlsplit(result["adfs_endpoint"]).hostname
-                                         if result.get("adfs_endpoint") else "",
-                                         {"windows": " with Windows authentication (Kerberos)",
-                                          "forms": " with the forms sign-in page (WS-Federation)"}.get(
-                                             result["method"], ""), entra.get("userPrincipalName"),
-                                      entra.get("onPremisesImmutableId"), ad_user["anchor_attribute"]))
+                     "AD holds (%s)." % (upn, where, how, entra.get("userPrincipalName"),
+                                         entra.get("onPremisesImmutableId"), ad_user["anchor_attribute"]))
     result["checks"] = [verify_check("pass", result["msg"])]
     return result
 
