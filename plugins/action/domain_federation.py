@@ -5,8 +5,10 @@ the attended-step block (what will happen, what to check, how to confirm)."""
 
 from __future__ import annotations
 
+from ansible import constants as C
 from ansible.utils.display import Display
 
+from ansible_collections.ems.enable.plugins.action.attended_step import OWN_CALLBACKS
 from ansible_collections.ems.enable.plugins.action.tenant_info import show_device_code
 from ansible_collections.ems.enable.plugins.module_utils.tenant import federation
 from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import model as om
@@ -17,7 +19,9 @@ display = Display()
 
 def run(params, check_mode):
     result = federation.run_domain_federation(params, check_mode, notify=show_device_code)
-    if result.get("ems_attended_step"):
+    # a failed result's step (first federation) is shown here; a pending one (rollback) is shown and reported by
+    # the onboarding callback like every attended step, and here only under another stdout callback
+    if result.get("ems_attended_step") and (result.get("failed") or C.DEFAULT_STDOUT_CALLBACK not in OWN_CALLBACKS):
         display.display(om.attended_plain(result["ems_attended_step"]))
     return result
 

@@ -20,7 +20,9 @@ description:
     O(confirm_first_federation=true); the task then shows what will happen and what to check first as an
     attended step (recorded as pending in the report).
   - O(state=managed) is the rollback - it converts the domain back to Managed (PATCH C(authenticationType))
-    only when Graph shows directory synchronization and password hash sync on. Password hash sync is
+    only when Graph shows directory synchronization and password hash sync on, and only with
+    O(confirm_rollback=true); unconfirmed, it shows what will happen as an attended step (reported as pending,
+    not failed) and changes nothing. Password hash sync is
     readable with delegated access only (O(auth=device_code) signed in as a Global Administrator); with
     O(auth=certificate) the rollback is refused with that reason. The configuration that was removed is
     returned in RV(previous_federation) to federate again.
@@ -46,6 +48,13 @@ options:
     description:
       - Confirms the first federation of a domain that is Managed today (users of the domain will sign in at AD FS).
       - Not needed to update an existing federation, nor in check mode (which warns instead).
+    type: bool
+    default: false
+  confirm_rollback:
+    description:
+      - Confirms the rollback of a Federated domain to Managed (O(state=managed)) - users of the domain will
+        sign in with their synchronized password hash instead of at AD FS.
+      - Without it the task is pending (an attended step) and changes nothing; not needed in check mode (which warns).
     type: bool
     default: false
   display_name:
@@ -144,6 +153,7 @@ EXAMPLES = r"""
     auth: device_code
     domain: corp.contoso.com
     state: managed
+    confirm_rollback: true
 """
 
 RETURN = r"""
@@ -177,9 +187,13 @@ password_hash_sync:
   returned: when state=managed converted the domain
   type: str
 ems_attended_step:
-  description: The attended step of an unconfirmed first federation (shown and reported as pending).
-  returned: when the first federation was not confirmed
+  description: The attended step of an unconfirmed first federation or rollback (shown and reported as pending).
+  returned: when the first federation or the rollback was not confirmed
   type: dict
+pending:
+  description: The rollback waits for its confirmation (RV(ems_attended_step)); nothing was changed.
+  returned: when state=managed was not confirmed
+  type: bool
 graph_requests:
   description: Number of HTTP requests sent to Graph (sign-in not counted).
   returned: success

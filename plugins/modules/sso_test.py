@@ -28,7 +28,20 @@ description:
     (application permission C(User.Read.All)) reads the user to name Entra ID's ImmutableID when Entra ID refused
     the assertion (AADSTS51004). The user's sign-in uses O(client_id) as a public client (the app registration
     must allow public client flows and have the delegated permission C(User.Read)).
-  - Runs on the controller through its action plugin. Intranet Windows authentication (Kerberos) is not tested.
+  - O(method=windows) is the intranet path - integrated Windows authentication. The controller gets a Kerberos
+    ticket for the user (C(sAMAccountName@REALM), the realm from the user's DN) from the domain's KDC with
+    O(user_password) (krb5.conf names the realm's KDCs; the ticket stays in the process's memory), and sends it
+    with HTTP Negotiate (SPNEGO) to the farm's WS-Trust 1.3 Windows transport endpoint
+    (C(/adfs/services/trust/13/windowstransport), from the MEX document), whose SPN C(HTTP/<farm name>) must be
+    on the AD FS service account. The assertion is then exchanged as with V(wstrust). A wrong password is refused
+    by the KDC, a missing SPN is named.
+  - O(method=forms) is the browser's extranet path through WAP - WS-Federation passive sign-in with the forms
+    page. C(GET <passive>?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline&wctx=...) shows the sign-in page;
+    its form is posted with C(UserName), C(Password) and C(AuthMethod=FormsAuthentication); AD FS answers with the
+    form a browser posts to Entra ID (C(wa), C(wresult) holding the assertion, C(wctx)). A browser would post it to
+    Entra ID's sign-in page for a session; the task exchanges its assertion for a token instead (SAML bearer grant)
+    to read the user from Graph. The sign-in page coming back is a refused password.
+  - Runs on the controller through its action plugin.
 author:
   - ems.enable contributors (@ems-enable)
 extends_documentation_fragment:
@@ -45,15 +58,22 @@ options:
   method:
     description:
       - V(wstrust) signs in at AD FS with WS-Trust (the collection's own client) and exchanges the assertion.
+      - V(windows) signs in with integrated Windows authentication (Kerberos, the intranet path; see above).
+      - V(forms) signs in at the WS-Federation forms page (the browser's extranet path through WAP; see above).
       - V(msal) uses MSAL's C(acquire_token_by_username_password) - deprecated by MSAL for public clients,
         fails under MFA; a fallback for labs.
     type: str
-    choices: [wstrust, msal]
+    choices: [wstrust, windows, forms, msal]
     default: wstrust
   mex_url:
     description:
       - The farm's MEX URL (V(https://<fs>/adfs/services/trust/mex)); by default the one home realm discovery
         names (what Entra ID has in the domain's federation). Give the WAP name to test the extranet path explicitly.
+    type: str
+  passive_sign_in_url:
+    description:
+      - The WS-Federation sign-in endpoint for O(method=forms) (V(https://<fs or WAP name>/adfs/ls/)); by default
+        C(/adfs/ls/) on the host of the MEX URL.
     type: str
   adfs_ca_file:
     description: PEM bundle of the CA of the AD FS / WAP TLS certificate; the system trust store by default.
@@ -106,7 +126,8 @@ options:
         type: bool
         default: false
 requirements:
-  - msal and requests on the controller (requirements.txt); python-ldap for the AD side
+  - msal and requests on the controller (requirements.txt); python-ldap for the AD side; gssapi and a krb5.conf
+    with the user's realm for O(method=windows)
 notes:
   - Proven only against the suite's stand-ins (userrealm, MEX, WS-Trust, the SAML bearer grant and Graph
     validated against Microsoft's pinned CSDL); see docs/tenant.md "What is proven where".
@@ -154,6 +175,14 @@ adfs_endpoint:
   description: The WS-Trust endpoint signed in at (from the MEX document).
   returned: with method=wstrust after the sign-in at AD FS
   type: str
+checks:
+  description:
+    - The test's verdict as one verify row of the onboarding report (C(id) V(tenant.sso_test), C(status) V(pass) or
+      V(fail), C(message) the one-line result or reason, C(remedy) on failure) - shown in the terminal's "Verify
+      results" table and in report.md, report.html, report.json and junit.xml.
+  returned: always, except when Ansible's argument validation refused the options
+  type: list
+  elements: dict
 entra:
   description: The user as Entra ID sees it - C(id), C(userPrincipalName), C(onPremisesImmutableId), C(onPremisesSyncEnabled).
   returned: when read

@@ -24,6 +24,26 @@ Message shapes and their sources (structure paraphrased, no text copied):
   ID3242 reason text as commonly reported (not from a Microsoft sample: UNCONFIRMED wording).
 - AADSTS codes: entra-docs identity-platform/reference-error-codes.md (51004 UserAccountNotInDirectory,
   50076 UserStrongAuthRequired, 50126 InvalidUserNameOrPassword).
+- Intranet Windows authentication (issue 15, rest): AD FS's WS-Trust 1.3 Windows transport endpoint
+  /adfs/services/trust/13/windowstransport (binding Trust13WindowsTransport, WindowsWSTrustBinding with
+  SecurityMode.Transport: learn.microsoft.com archive/blogs/alikl "How To: Use AD FS Endpoints When Developing
+  Claims Aware WCF Services Using WIF"; WIF "Built-in Bindings Overview" ee517297: WindowsWSTrustBinding
+  authenticates with SPNEGO), named in the MEX by a policy with http:NegotiateAuthentication (MSAL's
+  tests/microsoft.mex.xml has that port). Integrated Windows authentication is Kerberos (or NTLM) with the SPN
+  of the AD FS service account (windowsserverdocs identity/ad-fs/troubleshooting/ad-fs-tshoot-iwa.md); over
+  HTTP the SPNEGO token travels as "Authorization: Negotiate <base64>" after a 401 with
+  "WWW-Authenticate: Negotiate" (RFC 4559 section 4). The stand-in accepts the token with the GSSAPI acceptor
+  and the service's keytab (``adfs_keytab`` of the SSO state; the lab exports it for HTTP/<farm name> from the
+  Samba KDC), so a ticket is validated for real; the user is the ticket's client principal (``principal`` of an
+  ``adfs_users`` entry), as AD FS maps the Windows account to its claims.
+- Extranet browser sign-in (WS-Federation passive, forms): GET /adfs/ls/?wa=wsignin1.0&wtrealm=...&wctx=...
+  shows the sign-in page; its form posts UserName, Password and AuthMethod=FormsAuthentication (the fields
+  Microsoft's MSIdentityTools module posts: PowerShell Gallery MSIdentityTools internal/New-AdfsLoginFormFields.ps1).
+  Signed in, AD FS answers with a page whose form posts wa=wsignin1.0, wresult (a wst:RequestSecurityTokenResponse
+  holding the token) and wctx (echoed) to the relying party (MS-MWBF 2.2.4 "wsignin1.0 Response Message";
+  WS-Federation 1.2 section 13.2.3; learn.microsoft.com archive/blogs/alikl "WIF Explained - Web Browser Sign-In
+  Flow"); for Entra ID that is its login.srf. A refused password shows the sign-in page again with an error text
+  (the page's markup and the error wording are the stand-in's own: UNCONFIRMED against a real farm).
 """
 
 from __future__ import annotations
@@ -49,7 +69,8 @@ GRANTS = {"urn:ietf:params:oauth:grant-type:saml1_1-bearer", "urn:ietf:params:oa
 
 def adfs_state(issuer):
     """The farm: its identifier, users (UPN -> password, ImmutableID AD FS issues), issued assertions, logins."""
-    return {"issuer": issuer, "users": {}, "issued": {}, "rst": [], "mex_enabled": True}
+    return {"issuer": issuer, "users": {}, "issued": {}, "rst": [], "mex_enabled": True, "keytab": None,
+            "kerberos_rejects": [], "forms": []}
 
 
 def mex_document(base):
@@ -221,6 +242,120 @@ def wstrust(handler, stand, version, raw):
     return _send(handler, stand, 200, body, "application/soap+xml; charset=utf-8")
 
 
+def _negotiate(handler, stand, status, text, content_type, challenge="Negotiate"):
+    data = text.encode()
+    with stand.lock:
+        stand.log.append({"method": handler.command, "path": handler.path, "status": status, "consistency": None})
+    handler.send_response(status)
+    handler.send_header("Content-Type", content_type)
+    if challenge:
+        handler.send_header("WWW-Authenticate", challenge)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+    return True
+
+
+def accept_kerberos(stand, header):
+    """The client principal of an "Authorization: Negotiate <token>" header, validated with the farm's keytab
+    (GSSAPI acceptor: SPNEGO or a bare Kerberos AP-REQ); None when there is no valid token."""
+    import gssapi  # the acceptor side of the same library the collection uses; only this endpoint needs it
+
+    scheme, _space, value = (header or "").partition(" ")
+    if scheme.lower() != "negotiate" or not value.strip() or not stand.adfs.get("keytab"):
+        return None
+    try:
+        token = base64.b64decode(value.strip(), validate=True)
+        creds = gssapi.Credentials(usage="accept", store={"keytab": stand.adfs["keytab"]})
+        context = gssapi.SecurityContext(creds=creds, usage="accept")
+        context.step(token)
+    except (ValueError, gssapi.exceptions.GSSError) as err:
+        with stand.lock:
+            stand.adfs["kerberos_rejects"].append(" ".join(str(err).split())[:300])
+        return None
+    return str(context.initiator_name) if context.complete else None
+
+
+def windowstransport(handler, stand, raw):
+    """WS-Trust 1.3 Issue at the Windows transport endpoint: 401 Negotiate until a valid Kerberos ticket comes."""
+    principal = accept_kerberos(stand, handler.headers.get("Authorization"))
+    if principal is None:
+        return _negotiate(handler, stand, 401, "", "text/html")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    try:
+        root = ET.fromstring(raw)
+        applies = root.findtext(".//{%s}RequestSecurityToken//{%s}Address" % (WST, WSA))
+        action = root.findtext("{%s}Header/{%s}Action" % (S, WSA))
+        has_password = root.find(".//{%s}UsernameToken" % WSSE) is not None
+    except ET.ParseError:
+        return _send(handler, stand, 500, fault("InvalidRequest", "MSIS7065: not a SOAP message."), "application/soap+xml")
+    with stand.lock:
+        stand.adfs["rst"].append({"version": "13-windows", "username": principal, "applies_to": applies,
+                                  "action": action, "content_type": handler.headers.get("Content-Type"),
+                                  "username_token": has_password})
+    if action != WST + "/RST/Issue" or applies != "urn:federation:MicrosoftOnline":
+        return _send(handler, stand, 500, fault("RequestFailed", "MSIS3127: The specified request failed."),
+                     "application/soap+xml")
+    user = next((u for u in stand.adfs["users"].values() if (u.get("principal") or "").lower() == principal.lower()),
+                None)
+    if user is None:
+        return _send(handler, stand, 500, fault("FailedAuthentication", "MSIS3019: the account of the ticket has no "
+                                                "claims here."), "application/soap+xml")
+    assertion_id = "_" + str(uuid.uuid4())
+    stand.adfs["issued"][assertion_id] = dict(user)
+    body = rstr(saml11_assertion(stand.adfs["issuer"], user, assertion_id, now), WST, now)
+    return _send(handler, stand, 200, body, "application/soap+xml; charset=utf-8")
+
+
+def _html(text):
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;") \
+        .replace("'", "&#39;")
+
+
+def sign_in_page(action, error=None):
+    """The forms sign-in page (the stand-in's own markup; the field names are AD FS's)."""
+    return ("<!DOCTYPE html><html><head><title>Sign In</title></head><body><div id='loginArea'>"
+            "<form method='post' id='loginForm' autocomplete='off' action='%s'>"
+            "%s<input id='userNameInput' name='UserName' type='email' value=''/>"
+            "<input id='passwordInput' name='Password' type='password'/>"
+            "<input id='optionForms' type='hidden' name='AuthMethod' value='FormsAuthentication'/>"
+            "<span id='submitButton' role='button'>Sign in</span></form></div></body></html>"
+            % (_html(action), "<span id='errorText' role='alert'>%s</span>" % _html(error) if error else ""))
+
+
+def wsfed_passive(handler, stand, raw):
+    """WS-Federation passive sign-in at /adfs/ls/ with forms authentication (see the module docstring)."""
+    query = parse_qs(urlsplit(handler.path).query)
+    if query.get("wa") != ["wsignin1.0"] or query.get("wtrealm") != ["urn:federation:MicrosoftOnline"]:
+        return _send(handler, stand, 400, "<html><body>MSIS7042: the request is not a sign-in request of a known "
+                     "relying party.</body></html>", "text/html; charset=utf-8")
+    action = "/adfs/ls/?" + urlsplit(handler.path).query
+    if handler.command == "GET":
+        return _send(handler, stand, 200, sign_in_page(action), "text/html; charset=utf-8")
+    form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True).items()}
+    with stand.lock:
+        stand.adfs["forms"].append({"username": form.get("UserName"), "auth_method": form.get("AuthMethod"),
+                                    "content_type": handler.headers.get("Content-Type")})
+    user = stand.adfs["users"].get((form.get("UserName") or "").lower())
+    if form.get("AuthMethod") != "FormsAuthentication" or user is None or user["password"] != form.get("Password"):
+        return _send(handler, stand, 200, sign_in_page(action, "Incorrect user ID or password. Type the correct user "
+                                                       "ID and password, and try again."), "text/html; charset=utf-8")
+    now = datetime.datetime.now(datetime.timezone.utc)
+    assertion_id = "_" + str(uuid.uuid4())
+    stand.adfs["issued"][assertion_id] = dict(user)
+    assertion = saml11_assertion(stand.adfs["issuer"], user, assertion_id, now)
+    # wresult: the RequestSecurityTokenResponse alone, in the WS-Trust February 2005 namespace MS-MWBF names (wst)
+    result = re.search(r"<trust:RequestSecurityTokenResponse>.*</trust:RequestSecurityTokenResponse>",
+                       rstr(assertion, WST2005, now), re.S).group(0).replace(
+        "<trust:RequestSecurityTokenResponse>", "<trust:RequestSecurityTokenResponse xmlns:trust='%s'>" % WST2005, 1)
+    page = ("<html><head><title>Working...</title></head><body><form method='POST' name='hiddenform' action='%s'>"
+            "<input type='hidden' name='wa' value='wsignin1.0' /><input type='hidden' name='wresult' value='%s' />"
+            "<input type='hidden' name='wctx' value='%s' /><noscript><p>Script is disabled. Click Submit to "
+            "continue.</p><input type='submit' value='Submit' /></noscript></form></body></html>"
+            % (_html(stand.url + "/login.srf"), _html(result), _html((query.get("wctx") or [""])[0])))
+    return _send(handler, stand, 200, page, "text/html; charset=utf-8")
+
+
 def route(handler, stand, raw):
     """Serve a login-side path; False when the path is not one of them."""
     path = urlsplit(handler.path).path
@@ -230,7 +365,14 @@ def route(handler, stand, raw):
             return _send(handler, stand, 400, json.dumps({"error": "api-version 1.0 expected"}), "application/json")
         return userrealm(handler, stand, unquote(match.group(1)))
     if path == TRUST + "/mex" and handler.command == "GET" and stand.adfs["mex_enabled"]:
-        return _send(handler, stand, 200, mex_document(stand.url), "application/soap+xml; charset=utf-8")
+        # the endpoints at the name the client used (the farm's name on the intranet, 127.0.0.1 in unit tests)
+        host = handler.headers.get("Host")
+        base = "https://%s" % host if host and re.match(r"^[A-Za-z0-9.-]+(:\d+)?$", host) else stand.url
+        return _send(handler, stand, 200, mex_document(base), "application/soap+xml; charset=utf-8")
+    if path == TRUST + "/13/windowstransport" and handler.command == "POST":
+        return windowstransport(handler, stand, raw)
+    if path == "/adfs/ls/" and handler.command in ("GET", "POST"):
+        return wsfed_passive(handler, stand, raw)
     match = re.match(r"^%s/(13|2005)/usernamemixed$" % TRUST, path)
     if match and handler.command == "POST":
         return wstrust(handler, stand, match.group(1), raw)
@@ -240,8 +382,13 @@ def route(handler, stand, raw):
 def saml_grant(handler, stand, form):
     """The SAML bearer grant at /<tenant>/oauth2/v2.0/token: the assertion must come from the farm, and a
     tenant user must hold its ImmutableID (else AADSTS51004, as Entra ID answers an unmatched anchor)."""
+    value = form.get("assertion") or ""
     try:
-        text = base64.b64decode(form.get("assertion") or "").decode()
+        # base64url without padding, RFC 7522 section 2.1 (MSAL oauth2cli encode_saml_assertion does the same);
+        # '+', '/' or '=' are standard base64, which the stand-in refuses as the RFC says
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+            raise ValueError("not base64url")
+        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
         assertion_id = re.search(r"AssertionID='([^']+)'", text).group(1)
     except (ValueError, AttributeError):
         return handler._aad_error(400, "invalid_grant", 50008, "SAML token is invalid.")
@@ -282,7 +429,8 @@ def user_resource(stand, path, query, grant, context):
 
 def apply_sso_state(stand, state):
     """The SSO scenario of a stand-in process: domains verified and federated with this farm (a federation
-    configuration naming its MEX), the farm's users (upn, password, immutable_id) and the tenant's users."""
+    configuration naming its MEX), the farm's users (upn, password, immutable_id, optional Kerberos principal),
+    the keytab of its service principal HTTP/<farm name> (adfs_keytab) and the tenant's users."""
     for name in state.get("federated_domains", []):
         domain = next(d for d in stand.tenant["domains"] if d["id"] == name)
         domain.update(isVerified=True, authenticationType="Federated")
@@ -291,4 +439,6 @@ def apply_sso_state(stand, state):
                                     "activeSignInUri": stand.url + TRUST + "/2005/usernamemixed"}]
     for user in state.get("adfs_users", []):
         stand.adfs["users"][user["upn"].lower()] = dict(user)
+    stand.adfs["keytab"] = state.get("adfs_keytab")
+    stand.mfa_users.update(u.lower() for u in state.get("mfa_users", []))  # Conditional Access asks them for MFA
     stand.tenant.setdefault("users", []).extend(dict(u) for u in state.get("tenant_users", []))

@@ -62,8 +62,13 @@ APP_ROLES_ALL = APP_ROLES_ALL | INTUNE_ROLES
 # --- end of issue 16's block -----------------------------------------------------------------------
 
 
+#: the stand-in farm's federation service name (login_standin.adfs_state's issuer): in its TLS certificate too, so
+#: a client that resolves it to the stand-in (the lab's DNS, for the Kerberos test) validates the certificate
+FARM_NAME = "fs.corp.emslab.test"
+
+
 def make_tls(directory):
-    """A CA and a server certificate for 127.0.0.1/localhost; returns (ca_file, cert_file, key_file)."""
+    """A CA and a server certificate for 127.0.0.1/localhost and FARM_NAME; returns (ca_file, cert_file, key_file)."""
     directory = Path(directory)
     now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -77,7 +82,7 @@ def make_tls(directory):
     cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
             .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.DNSName(FARM_NAME),
                                                         x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                            critical=False)
             .sign(ca_key, hashes.SHA256()))
@@ -137,7 +142,7 @@ def sku(part, sku_id, enabled, consumed, plans):
 class StandIn:
     """The server. ``tenant`` is the state (see lab_tenant); ``apps`` the registered applications."""
 
-    def __init__(self, workdir, tenant=None, page_size=100):
+    def __init__(self, workdir, tenant=None, page_size=100, port=0):
         self.workdir = Path(workdir)
         self.contract = Contract()
         self.beta_contract = Contract(BETA_SLICE)  # issue 16: the few Graph beta calls, their own slice
@@ -152,15 +157,17 @@ class StandIn:
         self.clock_skew_rejects = False
         self.federations = {}  # domain -> [internalDomainFederation] (G domain-post-federationconfiguration)
         self.intune = IntuneState(self.tenant)  # issue 16
-        self.adfs = login_standin.adfs_state("http://fs.corp.emslab.test/adfs/services/trust")  # the farm
+        self.adfs = login_standin.adfs_state("http://%s/adfs/services/trust" % FARM_NAME)  # the farm
         self.mfa_users = set()  # UPNs (lower case) that Conditional Access sends to MFA
         self.lock = threading.Lock()
         self.ca_file, cert_file, key_file = make_tls(self.workdir)
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert_file, key_file)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.url = "https://127.0.0.1:%d" % self.server.server_address[1]
+        # on 443 the URL has no port: MSAL builds the userrealm URL from the authority's host name alone
+        # (msal/authority.py user_realm_discovery), so its username/password flow reaches only a stand-in on 443
+        self.url = "https://127.0.0.1" + ("" if port == 443 else ":%d" % self.server.server_address[1])
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def start(self):
@@ -557,9 +564,10 @@ def main(argv=None):
     parser.add_argument("--dir", required=True, type=Path)
     parser.add_argument("--scenario", default="lab", choices=["lab"])
     parser.add_argument("--sso", type=Path, help="JSON: federated_domains, adfs_users, tenant_users (the SSO test)")
+    parser.add_argument("--port", type=int, default=0, help="443 for MSAL's username/password flow (own netns only)")
     args = parser.parse_args(argv)
     args.dir.mkdir(parents=True, exist_ok=True)
-    stand = StandIn(args.dir)
+    stand = StandIn(args.dir, port=args.port)
     if args.sso:
         login_standin.apply_sso_state(stand, json.loads(args.sso.read_text()))
     cert_path, cert, _key = make_app_certificate(args.dir, "assess")

@@ -64,6 +64,7 @@ PROTOCOLS = ["wsFed", "saml"]
 MFA_BEHAVIORS = ["acceptIfMfaDoneByFederatedIdp", "enforceMfaByFederatedIdp", "rejectMfaByFederatedIdp"]
 PROMPT_BEHAVIORS = ["translateToFreshPasswordAuthentication", "nativeSupport", "disabled"]
 CONFIRM_STEP_ID = "tenant.first_federation"
+ROLLBACK_STEP_ID = "tenant.federation_rollback"
 MIGRATE_DOC = ("https://learn.microsoft.com/entra/identity/hybrid/connect/"
                "migrate-from-federation-to-cloud-authentication")
 
@@ -72,6 +73,7 @@ DOMAIN_FEDERATION_SPEC = dict(
     domain=dict(type="str", required=True),
     state=dict(type="str", default="federated", choices=["federated", "managed"]),
     confirm_first_federation=dict(type="bool", default=False),
+    confirm_rollback=dict(type="bool", default=False),
     display_name=dict(type="str"),
     issuer_uri=dict(type="str"),
     passive_sign_in_uri=dict(type="str"),
@@ -272,6 +274,29 @@ def first_federation_step(domain, desired):
     }
 
 
+def rollback_step(domain, reason):
+    """The attended-step record shown (and reported as pending) while the rollback is not confirmed."""
+    return {
+        "id": ROLLBACK_STEP_ID, "title": "Confirm the rollback of %s to Managed (cloud authentication)" % domain,
+        "component": "tenant", "host": "controller", "status": "pending",
+        "instructions": [
+            "Converting %s to Managed changes how every user with that UPN suffix signs in: Entra ID checks the "
+            "password itself (password hash sync) instead of sending them to AD FS." % domain,
+            "Checked already: %s." % reason,
+            "Check first: the pilot users' password hashes are synchronized (Entra Connect > Troubleshoot > "
+            "password hash synchronization), and no application depends on AD FS claims for this domain.",
+            "Plan the change window: the change can take an hour to reach every sign-in; users may be prompted "
+            "to sign in again.",
+            "Then run again with ems_federation_rollback_confirm: true (confirm_rollback: true). To federate "
+            "again: playbooks/enable_core.yml --tags federation (the removed configuration is returned as "
+            "previous_federation).",
+        ],
+        "values": {"Domain": domain, "Now": "Federated", "After": "Managed"},
+        "detection": "confirm_rollback is true",
+        "doc_url": MIGRATE_DOC,
+    }
+
+
 def _domain(client, domain):
     try:
         return client.get("/domains/%s" % domain)
@@ -354,7 +379,7 @@ def password_hash_sync_ready(client):
     return True, "directory sync and password hash sync are on"
 
 
-def rollback(client, domain, check_mode):
+def rollback(client, domain, check_mode, confirmed=False):
     info = _domain(client, domain)
     result = {"changed": False, "domain": domain, "authentication_type": info.get("authenticationType")}
     if info.get("authenticationType") == "Managed":
@@ -366,8 +391,16 @@ def rollback(client, domain, check_mode):
                     "domain could not sign in afterwards. Remedy: enable password hash sync in Entra Connect and "
                     "let a sync cycle finish, then run again with auth=device_code signed in as a Global "
                     "Administrator (%s)." % (domain, reason, MIGRATE_DOC))
+    if not confirmed and not check_mode:
+        step = rollback_step(domain, reason)
+        return dict(result, pending=True, ems_attended_step=step,
+                    msg="state=managed: the rollback of %s to Managed is a change users feel and is not confirmed: "
+                        "attended step %s is pending (check the points shown, then run again with "
+                        "confirm_rollback: true)." % (domain, ROLLBACK_STEP_ID))
     saved = client.get_all("/domains/%s/federationConfiguration" % domain)
     previous = {k: v for k, v in (saved[0] if saved else {}).items() if not k.startswith("@") and k != "id"}
+    if check_mode and not confirmed:
+        result["warnings"] = ["check mode: the rollback of %s would still need confirm_rollback: true" % domain]
     if not check_mode:
         try:
             client.send("PATCH", "/domains/%s" % domain, body={"authenticationType": "Managed"})
@@ -392,7 +425,7 @@ def run_domain_federation(params, check_mode=False, notify=None):
         domain, desired = validate(params)
         client = gc.GraphClient(params, notify=notify)
         if params.get("state") == "managed":
-            result = rollback(client, domain, check_mode)
+            result = rollback(client, domain, check_mode, bool(params.get("confirm_rollback")))
         else:
             result = federate(client, domain, desired, params, check_mode)
     except GraphError as err:

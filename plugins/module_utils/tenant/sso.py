@@ -15,7 +15,8 @@ wstrust_response.py are the reference for the sequence, not copied):
    (OASIS WS-Trust 1.3 sections 3.1, 4.1); the RequestSecurityTokenResponse holds a SAML 1.1 or 2.0
    assertion, a fault (wst:FailedAuthentication, WS-Trust 1.3 section 11) is a refused sign-in.
    Then the SAML bearer grant at <authority>/<tenant>/oauth2/v2.0/token (grant_type
-   urn:ietf:params:oauth:grant-type:saml1_1-bearer or saml2-bearer, assertion = base64 of the assertion).
+   urn:ietf:params:oauth:grant-type:saml1_1-bearer or saml2-bearer, assertion = base64url of the assertion,
+   RFC 7522 section 2.1).
    method=msal: MSAL's acquire_token_by_username_password does the same steps; deprecated for public
    clients (MSAL PR #855) and never works under MFA - a fallback, with a warning.
 4. Graph: GET /users/<upn>?$select=userPrincipalName,onPremisesImmutableId,onPremisesSyncEnabled with the
@@ -29,16 +30,17 @@ from __future__ import annotations
 
 import base64
 import datetime
+import html.parser
 import re
 import uuid
 import warnings
 import xml.etree.ElementTree as ET  # nosec - documents parsed without DTDs or entities (refused first)
 
 try:
-    from urllib.parse import quote, urlsplit
+    from urllib.parse import quote, urljoin, urlsplit
 except ImportError:  # pragma: no cover
     from urllib import quote  # type: ignore
-    from urlparse import urlsplit  # type: ignore
+    from urlparse import urljoin, urlsplit  # type: ignore
 
 try:
     import msal
@@ -55,14 +57,16 @@ SSO_TEST_SPEC = dict(
     gc.GRAPH_ARGUMENT_SPEC,
     user_principal_name=dict(type="str", required=True),
     user_password=dict(type="str", required=True, no_log=True),
-    method=dict(type="str", default="wstrust", choices=["wstrust", "msal"]),
+    method=dict(type="str", default="wstrust", choices=["wstrust", "windows", "forms", "msal"]),
     mex_url=dict(type="str"),
+    passive_sign_in_url=dict(type="str"),
     adfs_ca_file=dict(type="path"),
     search_base=dict(type="str"),
     ldap=dict(type="dict", required=True, options=lc.LDAP_ARGUMENT_SPEC),
 )
 SSO_TEST_KWARGS = {}
 
+CHECK_ID = "tenant.sso_test"  # the verify row's id in the onboarding report
 SELECT = "id,userPrincipalName,onPremisesImmutableId,onPremisesSyncEnabled"  # id: the contract keeps it in every answer
 AUDIENCE = "urn:federation:MicrosoftOnline"  # the Entra ID relying party trust (roles/adfs/vars/entra_trust.yml)
 MSAL_WARNING = ("method=msal uses MSAL's username/password flow: MSAL warns that it is deprecated for public "
@@ -79,7 +83,10 @@ NS = {
     "sp2005": "http://schemas.xmlsoap.org/ws/2005/07/securitypolicy",
     "wsdl": "http://schemas.xmlsoap.org/wsdl/",
     "soap12": "http://schemas.xmlsoap.org/wsdl/soap12/",
+    "http": "http://schemas.microsoft.com/ws/06/2004/policy/http",  # NegotiateAuthentication (MEX of AD FS)
 }
+#: SPNEGO (RFC 4178) - the mechanism of HTTP Negotiate (RFC 4559), what browsers and AD FS use for WIA
+SPNEGO_OID = "1.3.6.1.5.5.2"
 #: soapAction of Issue per WS-Trust version, preferred first (WS-Trust 1.3 section 4.1; the 2005 draft).
 ACTIONS = {"13": NS["wst"] + "/RST/Issue", "2005": NS["wst2005"] + "/RST/Issue"}
 SAML_GRANTS = {"urn:oasis:names:tc:SAML:1.0:assertion": "urn:ietf:params:oauth:grant-type:saml1_1-bearer",
@@ -123,9 +130,12 @@ def check_upn(value):
     return credentials.check_upn("user_principal_name", value, "give the test user's UPN, e.g. sso.test@contoso.com.")
 
 
+_EXAMPLE_PATHS = {"mex_url": "/adfs/services/trust/mex", "passive_sign_in_url": "/adfs/ls/"}
+
+
 def check_https(option, value):
-    return credentials.check_https_url(option, value, "https://fs.contoso.com/adfs/services/trust/mex "
-                                       "(the federation service or WAP name)")
+    return credentials.check_https_url(option, value, "https://fs.contoso.com%s (the federation service or WAP "
+                                       "name)" % _EXAMPLE_PATHS.get(option, "/adfs/ls/"))
 
 
 def validate(params):
@@ -135,6 +145,8 @@ def validate(params):
         raise credentials.input_error("user_password", "is empty", "give the test user's password from the vault.")
     if params.get("mex_url") is not None:
         check_https("mex_url", params["mex_url"])
+    if params.get("passive_sign_in_url") is not None:
+        check_https("passive_sign_in_url", params["passive_sign_in_url"])
     if params.get("adfs_ca_file") is not None:
         gc.check_ca_file("adfs_ca_file", params["adfs_ca_file"])
     if params.get("search_base") is not None:
@@ -160,7 +172,7 @@ def read_ad_user(ldap_params, upn, search_base=None):
     try:
         base = search_base or lc.first(conn.root_dse, "defaultNamingContext")
         flt = "(&(objectCategory=person)(objectClass=user)(userPrincipalName=%s))" % lc.ldap.filter.escape_filter_chars(upn)
-        found = list(conn.search(base, flt, ["userPrincipalName"] + list(anchor.ATTRIBUTES)))
+        found = list(conn.search(base, flt, ["userPrincipalName", "sAMAccountName"] + list(anchor.ATTRIBUTES)))
     finally:
         conn.close()
     if not found:
@@ -169,7 +181,16 @@ def read_ad_user(ldap_params, upn, search_base=None):
     dn, entry = found[0]
     immutable_id, attribute = anchor.immutable_id(entry)
     return {"dn": dn, "userPrincipalName": lc.first(entry, "userPrincipalName"), "immutable_id": immutable_id,
-            "anchor_attribute": attribute}
+            "anchor_attribute": attribute, "kerberos_principal": kerberos_principal(dn, lc.first(entry, "sAMAccountName"))}
+
+
+def kerberos_principal(dn, sam_account_name):
+    """sAMAccountName@REALM of an AD user: the realm is the user's domain (the DC= parts of its DN) in upper case,
+    the name a Windows logon (DOMAIN\\user) gets its ticket for."""
+    parts = [rdn.split("=", 1)[1] for rdn in re.split(r"(?<!\\),", dn or "") if rdn.strip().lower().startswith("dc=")]
+    if not parts or not sam_account_name:
+        return None
+    return "%s@%s" % (sam_account_name, ".".join(parts).upper())
 
 
 # --- login side -------------------------------------------------------------------------------
@@ -206,15 +227,20 @@ def home_realm(session, authority, upn):
     return realm
 
 
-def parse_mex(text):
-    """The username/password WS-Trust endpoint of a MEX document: {address, action, version}."""
+def parse_mex(text, windows=False):
+    """The username/password WS-Trust endpoint of a MEX document: {address, action, version}; with windows=True
+    the Windows transport one instead (a policy with http:NegotiateAuthentication over a transport binding:
+    Kerberos in the HTTP Authorization header, /adfs/services/trust/13/windowstransport on AD FS)."""
     root = _xml(text, "The MEX document")
     policies = set()
     for policy in root.iter("{%s}Policy" % NS["wsp"]):
         pid = policy.get("{%s}Id" % NS["wsu"])
         for sp in ("sp", "sp2005"):
-            if (pid and policy.find(".//{%s}UsernameToken" % NS[sp]) is not None
-                    and policy.find(".//{%s}TransportBinding" % NS[sp]) is not None):
+            if not pid or policy.find(".//{%s}TransportBinding" % NS[sp]) is None:
+                continue
+            negotiate = policy.find(".//{%s}NegotiateAuthentication" % NS["http"]) is not None
+            username = policy.find(".//{%s}UsernameToken" % NS[sp]) is not None
+            if (windows and negotiate) or (not windows and username):
                 policies.add("#" + pid)
     bindings = {}
     for binding in root.findall("wsdl:binding", NS):
@@ -233,6 +259,10 @@ def parse_mex(text):
             version = "13" if action == ACTIONS["13"] else "2005"
             endpoints.append({"address": address.text.strip(), "action": action, "version": version})
     endpoints.sort(key=lambda e: e["version"] != "13")
+    if not endpoints and windows:
+        raise _fail("adfs_endpoint", "The AD FS MEX document names no WS-Trust Windows transport endpoint over https.",
+                    "enable /adfs/services/trust/13/windowstransport on the farm (Enable-AdfsEndpoint) for the "
+                    "intranet test, or use method=wstrust.")
     if not endpoints:
         raise _fail("adfs_endpoint", "The AD FS MEX document names no WS-Trust username/password endpoint over https.",
                     "enable the endpoint /adfs/services/trust/13/usernamemixed (Set-AdfsEndpoint -Proxy $true "
@@ -258,9 +288,10 @@ def build_rst(upn, password, endpoint, now=None):
     stamp = ET.SubElement(security, "{%s}Timestamp" % NS["wsu"], {"{%s}Id" % NS["wsu"]: "_0"})
     ET.SubElement(stamp, "{%s}Created" % NS["wsu"]).text = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     ET.SubElement(stamp, "{%s}Expires" % NS["wsu"]).text = (now + datetime.timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    token = ET.SubElement(security, "{%s}UsernameToken" % NS["wsse"], {"{%s}Id" % NS["wsu"]: "uuid-%s" % uuid.uuid4()})
-    ET.SubElement(token, "{%s}Username" % NS["wsse"]).text = upn
-    ET.SubElement(token, "{%s}Password" % NS["wsse"]).text = password  # escaped by ElementTree
+    if password is not None:  # Windows transport: the user is the Kerberos ticket's, no UsernameToken
+        token = ET.SubElement(security, "{%s}UsernameToken" % NS["wsse"], {"{%s}Id" % NS["wsu"]: "uuid-%s" % uuid.uuid4()})
+        ET.SubElement(token, "{%s}Username" % NS["wsse"]).text = upn
+        ET.SubElement(token, "{%s}Password" % NS["wsse"]).text = password  # escaped by ElementTree
     body = ET.SubElement(env, "{%s}Body" % NS["s"])
     rst = ET.SubElement(body, "{%s}RequestSecurityToken" % wst)
     applies = ET.SubElement(rst, "{%s}AppliesTo" % NS["wsp"])
@@ -323,6 +354,20 @@ def user_sign_in_error(result, upn, tenant, client_id, cloud):
 
 def wstrust_sign_in(session, adfs_session, settings, upn, password, realm, mex_url):
     """Token (dict) for the user through MEX + WS-Trust + the SAML bearer grant; plus the endpoint used."""
+    endpoint = _mex_endpoint(adfs_session, realm, upn, mex_url)
+    host = urlsplit(endpoint["address"]).hostname
+    try:
+        answer = adfs_session.post(endpoint["address"], data=build_rst(upn, password, endpoint),
+                                   headers={"Content-Type": "application/soap+xml; charset=utf-8",
+                                            "SOAPAction": endpoint["action"]})
+    except requests.exceptions.RequestException as err:
+        raise gc.network_error(err, endpoint["address"]) from None
+    # AD FS answers a wrong password with a SOAP fault and HTTP 500 (msal/wstrust_request.py notes it too)
+    assertion, token_type = parse_rstr(answer.text, host)
+    return saml_bearer_grant(session, settings, assertion, token_type), endpoint
+
+
+def _mex_endpoint(adfs_session, realm, upn, mex_url, windows=False):
     mex_url = mex_url or realm.get("federation_metadata_url")
     if not mex_url:
         raise _fail("adfs_endpoint", "Home realm discovery names no MEX URL for %s." % upn,
@@ -334,28 +379,186 @@ def wstrust_sign_in(session, adfs_session, settings, upn, password, realm, mex_u
         raise gc.network_error(err, mex_url) from None
     if mex.status_code >= 400:
         raise _fail("adfs_endpoint", "AD FS MEX %s answered HTTP %d." % (mex_url, mex.status_code),
-                    "check that the MEX endpoint is enabled and published through WAP (Set-AdfsEndpoint -Proxy $true).")
-    endpoint = parse_mex(mex.text)
-    host = urlsplit(endpoint["address"]).hostname
+                    "check that the MEX endpoint is enabled (and published through WAP for the extranet).")
+    return parse_mex(mex.text, windows=windows)
+
+
+def kerberos_token(principal, password, host):
+    """The first SPNEGO token (a Kerberos AP-REQ for HTTP/<host>) of the user: a TGT from the KDC for principal
+    with its password (krb5.conf names the realm's KDCs), kept in this process's memory only, then the service
+    ticket for the AD FS host (setspn HTTP/<host> on the AD FS service account)."""
     try:
-        answer = adfs_session.post(endpoint["address"], data=build_rst(upn, password, endpoint),
-                                   headers={"Content-Type": "application/soap+xml; charset=utf-8",
-                                            "SOAPAction": endpoint["action"]})
+        import gssapi
+        import gssapi.raw
+    except ImportError as exc:  # pragma: no cover - gssapi is in requirements.txt
+        raise _fail("requirements", "method=windows needs the Python library gssapi (%s)." % exc,
+                    "pip install -r requirements.txt.") from None
+    try:
+        name = gssapi.Name(principal, gssapi.NameType.kerberos_principal)
+        spnego = gssapi.OID.from_int_seq(SPNEGO_OID)
+        creds = gssapi.raw.acquire_cred_with_password(name, password.encode("utf-8"), usage="initiate",
+                                                      mechs=[spnego]).creds
+        target = gssapi.Name("HTTP@%s" % host, gssapi.NameType.hostbased_service)
+        context = gssapi.SecurityContext(name=target, creds=creds, usage="initiate", mech=spnego)
+        return context.step()
+    except gssapi.exceptions.GSSError as exc:
+        text = " ".join(str(exc).split())
+        minor = re.search(r"Minor \(\d+\): (.*?)\s*$", text)
+        detail = (minor.group(1) if minor else text).rstrip(".")
+        lowered = detail.lower()
+        if "preauthentication failed" in lowered or "password incorrect" in lowered:
+            raise _fail("wrong_password", "SSO test: the KDC refused the password of %s (Kerberos: %s)."
+                        % (principal, detail)) from None
+        if "server not found" in lowered or "s_principal_unknown" in lowered:
+            raise _fail("kerberos", "SSO test: the KDC knows no service principal HTTP/%s (Kerberos: %s)."
+                        % (host, detail), "register it on the AD FS service account (setspn -S HTTP/%s "
+                        "<account>) - the SPN integrated Windows authentication needs." % host) from None
+        if "client not found" in lowered:
+            raise _fail("user_not_found", "SSO test: the KDC does not know %s (Kerberos: %s)." % (principal, detail)) \
+                from None
+        if "revoked" in lowered or "locked" in lowered:
+            raise _fail("locked", "SSO test: the KDC refused %s: the account is disabled or locked (Kerberos: %s)."
+                        % (principal, detail)) from None
+        if "skew" in lowered:
+            raise _fail("kerberos", "SSO test: Kerberos clock skew with the KDC (%s)." % detail,
+                        "synchronise the controller's clock with the domain (NTP).") from None
+        raise _fail("kerberos", "SSO test: no Kerberos ticket for %s to HTTP/%s (%s)." % (principal, host, detail),
+                    "check krb5.conf on the controller (the realm's KDCs), the DNS name of the farm and the "
+                    "clock.") from None
+
+
+def windows_sign_in(session, adfs_session, settings, principal, password, realm, upn, mex_url):
+    """Token (dict) through the farm's Windows transport endpoint (intranet WIA, Kerberos over HTTP Negotiate) and
+    the SAML bearer grant; plus the endpoint used. The RST carries no UsernameToken: the user is the ticket's."""
+    if not principal:
+        raise _fail("ldap", "SSO test: AD gave no sAMAccountName for %s, so no Kerberos principal." % upn,
+                    "check the user in AD.")
+    endpoint = _mex_endpoint(adfs_session, realm, upn, mex_url, windows=True)
+    host = urlsplit(endpoint["address"]).hostname
+    body = build_rst(upn, None, endpoint)
+    headers = {"Content-Type": "application/soap+xml; charset=utf-8", "SOAPAction": endpoint["action"]}
+    try:
+        answer = adfs_session.post(endpoint["address"], data=body, headers=headers)
+        offered = answer.headers.get("WWW-Authenticate", "") if answer.status_code == 401 else ""
+        if answer.status_code == 401:
+            if "negotiate" not in offered.lower():
+                raise _fail("adfs_endpoint", "AD FS %s answered 401 without offering Negotiate (%s)."
+                            % (host, offered or "no WWW-Authenticate"),
+                            "enable Windows authentication on the farm (Set-AdfsGlobalAuthenticationPolicy "
+                            "-PrimaryIntranetAuthenticationProvider WindowsAuthentication).")
+            token = kerberos_token(principal, password, host)
+            answer = adfs_session.post(endpoint["address"], data=body, headers=dict(
+                headers, Authorization="Negotiate " + base64.b64encode(token).decode("ascii")))
     except requests.exceptions.RequestException as err:
         raise gc.network_error(err, endpoint["address"]) from None
-    # AD FS answers a wrong password with a SOAP fault and HTTP 500 (msal/wstrust_request.py notes it too)
+    if answer.status_code == 401:
+        raise _fail("kerberos", "SSO test: AD FS %s refused the Kerberos ticket of %s (HTTP 401)." % (host, principal),
+                    "check that HTTP/%s is registered on the AD FS service account only (setspn -Q HTTP/%s) and "
+                    "that the farm's clock is right." % (host, host))
     assertion, token_type = parse_rstr(answer.text, host)
+    return saml_bearer_grant(session, settings, assertion, token_type), endpoint
+
+
+class _Forms(html.parser.HTMLParser):
+    """The forms of an HTML page ({action, inputs: {name: value}}) and the text of its error element (AD FS's
+    sign-in page shows a refused password in #errorText). Attribute values come unescaped."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms, self.error, self._in_error = [], "", False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.forms.append({"action": attrs.get("action") or "", "inputs": {}})
+        elif tag == "input" and self.forms and attrs.get("name"):
+            self.forms[-1]["inputs"][attrs["name"]] = attrs.get("value") or ""
+        self._in_error = self._in_error or attrs.get("id") == "errorText"
+
+    def handle_endtag(self, tag):
+        if tag == "span":
+            self._in_error = False
+
+    def handle_data(self, data):
+        if self._in_error:
+            self.error += data
+
+
+def _forms(text):
+    parser = _Forms()
+    parser.feed(text or "")
+    return parser
+
+
+def forms_sign_in(session, adfs_session, settings, upn, password, realm, passive_url, mex_url):
+    """Token (dict) through the farm's WS-Federation passive endpoint with forms authentication (the browser's
+    extranet sign-in through WAP) and the SAML bearer grant; plus the endpoint used.
+
+    GET <passive>?wa=wsignin1.0&wtrealm=urn:federation:MicrosoftOnline&wctx=<ours> shows the sign-in page; its form
+    posts UserName, Password, AuthMethod=FormsAuthentication; signed in, AD FS answers with the form a browser posts
+    to Entra ID (wa, wresult = a RequestSecurityTokenResponse holding the assertion, wctx echoed; MS-MWBF 2.2.4).
+    A browser would post wresult to Entra ID's sign-in page for a session; here its assertion is exchanged at the
+    token endpoint (SAML bearer grant), to read the user from Graph with the user's own token."""
+    if not passive_url:
+        base = mex_url or realm.get("federation_metadata_url") or realm.get("federation_active_auth_url")
+        if not base:
+            raise _fail("adfs_endpoint", "Home realm discovery names no AD FS for %s." % upn,
+                        "give passive_sign_in_url (https://<fs or WAP name>/adfs/ls/).")
+        passive_url = "https://%s/adfs/ls/" % urlsplit(base).netloc
+    check_https("passive_sign_in_url", passive_url)
+    host = urlsplit(passive_url).hostname
+    context = uuid.uuid4().hex
+    query = {"wa": "wsignin1.0", "wtrealm": AUDIENCE, "wctx": context}
+    try:
+        page = adfs_session.get(passive_url, params=query)
+        if page.status_code >= 400:
+            raise _fail("adfs_endpoint", "AD FS %s answered HTTP %d to the sign-in request." % (host, page.status_code),
+                        "check passive_sign_in_url (the farm's /adfs/ls/, published through WAP for the extranet).")
+        login = next((f for f in _forms(page.text).forms if "Password" in f["inputs"]), None)
+        if login is None:
+            raise _fail("adfs_endpoint", "AD FS %s showed no forms sign-in page (no form with a Password field)." % host,
+                        "enable forms authentication for the extranet (Set-AdfsGlobalAuthenticationPolicy "
+                        "-PrimaryExtranetAuthenticationProvider FormsAuthentication).")
+        action = urljoin(page.url or passive_url, login["action"] or passive_url)
+        if urlsplit(action).scheme != "https":
+            raise _fail("protocol", "The AD FS sign-in form posts to %s, not over https." % urlsplit(action).hostname,
+                        "check the farm's sign-in page customisation.")
+        answer = adfs_session.post(action, data={"UserName": upn, "Password": password,
+                                                 "AuthMethod": "FormsAuthentication"})
+    except requests.exceptions.RequestException as err:
+        raise gc.network_error(err, passive_url) from None
+    parsed = _forms(answer.text)
+    posted = next((f for f in parsed.forms if "wresult" in f["inputs"]), None)
+    if posted is None:
+        if answer.status_code < 400 and any("Password" in f["inputs"] for f in parsed.forms):
+            shown = " ".join(parsed.error.split())[:200] or "no error text"
+            raise _fail("wrong_password", "SSO test: AD FS %s refused the forms sign-in of %s (the sign-in page came "
+                        "back: %s)." % (host, upn, redact(shown)),
+                        REMEDIES["wrong_password"] + " Also check that the account is enabled and not locked out "
+                        "(AD FS extranet lockout).")
+        raise _fail("protocol", "SSO test: AD FS %s answered the forms sign-in with HTTP %d and no token form."
+                    % (host, answer.status_code), "check the AD FS event log (AD FS/Admin) for the request.")
+    fields = posted["inputs"]
+    if fields.get("wa") != "wsignin1.0" or fields.get("wctx", context) != context:
+        raise _fail("protocol", "SSO test: AD FS %s answered with a token form for another request (wa %s, wctx not "
+                    "ours)." % (host, fields.get("wa")), "check the farm's sign-in page customisation.")
+    assertion, token_type = parse_rstr(fields["wresult"], host)
+    return saml_bearer_grant(session, settings, assertion, token_type), {"address": passive_url}
+
+
+def saml_bearer_grant(session, settings, assertion, token_type):
+    """Entra ID's token for the user in exchange for the assertion AD FS issued (SAML 1.1 or 2.0 bearer grant)."""
     url = "%s/%s/oauth2/v2.0/token" % (settings["authority"], settings["tenant"])
     form = {"grant_type": SAML_GRANTS[token_type], "client_id": settings["client_id"],
-            "assertion": base64.b64encode(assertion.encode("utf-8")).decode("ascii"),
+            # base64url without padding (RFC 7522 section 2.1; MSAL's encode_saml_assertion does the same)
+            "assertion": base64.urlsafe_b64encode(assertion.encode("utf-8")).rstrip(b"=").decode("ascii"),
             "scope": "%s/User.Read openid profile" % settings["graph"]}
     try:
-        result = session.post(url, data=form, headers={"Accept": "application/json"}).json()
+        return session.post(url, data=form, headers={"Accept": "application/json"}).json()
     except requests.exceptions.RequestException as err:
         raise gc.network_error(err, url) from None
     except ValueError:
         raise _fail("protocol", "The token endpoint did not answer JSON.", "check authority_url and cloud.") from None
-    return result, endpoint
 
 
 def msal_sign_in(session, settings, upn, password):
@@ -422,6 +625,14 @@ def run_sso_test(params, check_mode=False, notify=None):
         if result["method"] == "msal":
             result["warnings"].append(MSAL_WARNING)
             token = msal_sign_in(session, settings, upn, params["user_password"])
+        elif result["method"] == "forms":
+            token, endpoint = forms_sign_in(session, adfs_session, settings, upn, params["user_password"], realm,
+                                            params.get("passive_sign_in_url"), params.get("mex_url"))
+            result["adfs_endpoint"] = endpoint["address"]
+        elif result["method"] == "windows":
+            token, endpoint = windows_sign_in(session, adfs_session, settings, ad_user.get("kerberos_principal"),
+                                              params["user_password"], realm, upn, params.get("mex_url"))
+            result["adfs_endpoint"] = endpoint["address"]
         else:
             token, endpoint = wstrust_sign_in(session, adfs_session, settings, upn, params["user_password"], realm,
                                               params.get("mex_url"))
@@ -446,14 +657,25 @@ def run_sso_test(params, check_mode=False, notify=None):
             kind = "immutable_id" if any(p.startswith("ImmutableID") for p in problems) else "upn"
             raise _fail(kind, "SSO test: %s signed in, but %s." % (upn, "; ".join(problems)))
     except lc.LdapError as err:
-        result.update(failed=True, msg="SSO test: reading the user from AD failed: %s" % err, reason="ldap")
+        message = "SSO test: reading the user from AD failed: %s" % err
+        result.update(failed=True, msg=message, reason="ldap", checks=[verify_check("fail", message)])
         return result
     except GraphError as err:
-        result.update(failed=True, msg=str(err), reason=err.kind)
+        result.update(failed=True, msg=str(err), reason=err.kind,
+                      checks=[verify_check("fail", err.message, err.remedy)])
         return result
     result["passed"] = True
-    result["msg"] = ("SSO test passed: %s signed in through AD FS%s; Entra ID sees UPN %s and ImmutableID %s, as AD "
-                     "holds (%s)." % (upn, " (%s)" % urlsplit(result["adfs_endpoint"]).hostname
-                                      if result.get("adfs_endpoint") else "", entra.get("userPrincipalName"),
-                                      entra.get("onPremisesImmutableId"), ad_user["anchor_attribute"]))
+    where = " (%s)" % urlsplit(result["adfs_endpoint"]).hostname if result.get("adfs_endpoint") else ""
+    how = {"windows": " with Windows authentication (Kerberos)",
+           "forms": " with the forms sign-in page (WS-Federation)"}.get(result["method"], "")
+    result["msg"] = ("SSO test passed: %s signed in through AD FS%s%s; Entra ID sees UPN %s and ImmutableID %s, as "
+                     "AD holds (%s)." % (upn, where, how, entra.get("userPrincipalName"),
+                                         entra.get("onPremisesImmutableId"), ad_user["anchor_attribute"]))
+    result["checks"] = [verify_check("pass", result["msg"])]
     return result
+
+
+def verify_check(status, message, remedy=None):
+    """The test's verdict as a verify row of the onboarding report (plugin_utils/onboarding/model.py): PASS with
+    the one-line result, or FAIL with the one-line reason and its remedy."""
+    return {"id": CHECK_ID, "status": status, "message": message, "remedy": remedy if status != "pass" else None}

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 DATA = yaml.safe_load((ROOT / "roles" / "adfs" / "vars" / "entra_trust.yml").read_text())
 RULES = DATA["__adfs_entra_claim_rules"]
 TRUST = DATA["__adfs_entra_trust"]
-SOURCES = {"trust", "immid", "multi"}
+SOURCES = {"trust", "immid", "multi", "device", "support", "farm"}  # the data file's header names each
 IMMUTABLE_ID = "http://schemas.microsoft.com/LiveID/Federation/2008/05/ImmutableID"
 TASKS = (ROOT / "roles" / "adfs" / "tasks" / "federation.yml").read_text()
 
@@ -73,8 +73,9 @@ def test_immutable_id_is_consistency_guid_else_object_guid():
     first, second = issuing
     assert "msdsconsistencyguid" in first["rule"] and "NOT" not in first["rule"]
     assert "idflag" in second["rule"] and "objectguid" in second["rule"]
-    query = next(r for r in RULES if "ms-ds-consistencyguid;{0}" in r["rule"])
-    flag = next(r for r in RULES if r["rule"].startswith("NOT EXISTS([Type == \"urn:ems-enable:claims/msdsconsistencyguid\"])"))
+    query = next(r for r in RULES if "objectGUID,mS-DS-ConsistencyGuid;{1}" in r["rule"])
+    flag = next(r for r in RULES if r["rule"].startswith(
+        "NOT EXISTS([Type == \"http://schemas.microsoft.com/ws/2016/02/identity/claims/msdsconsistencyguid\"])"))
     order = [r["name"] for r in RULES]
     # Microsoft: "The sequence of these rules is important" (how-to-connect-fed-management.md)
     assert order.index(query["name"]) < order.index(flag["name"]) < order.index(first["name"]) < order.index(second["name"])
@@ -93,3 +94,30 @@ def test_issuerid_maps_users_of_several_top_level_domains():
     assert pattern.sub(replacement, "mallory@evil.example") == "mallory@evil.example"
     dj = next(r["rule"] for r in rules if r["name"] == "Issue issuerid for DJ computer auth")
     assert 'Value = "http://contoso.com/adfs/services/trust/"' in dj
+
+
+def test_every_source_a_rule_names_is_described_in_the_header_and_no_rule_is_unconfirmed():
+    """The sources are cited once, in the data file's header; each rule's comment names which confirmed it."""
+    text = (ROOT / "roles" / "adfs" / "vars" / "entra_trust.yml").read_text()
+    header = text.split("__adfs_entra_trust:")[0]
+    for source in SOURCES:
+        assert "#   [%s]" % source in header, source
+    for line in text.splitlines():
+        if line.startswith("  - name: "):
+            assert "text [" in line, line  # which source gives the text
+    assert "UNCONFIRMED" not in text.split("__adfs_entra_trust:")[1]
+
+
+def test_the_names_are_entra_connects():
+    """The rule names of [support] (Microsoft's support wiki, Entra Connect's default rules) in their order."""
+    names = [r["name"] for r in RULES]
+    expected = ["Issue UPN", "Issue nameidentifier", "Issue accounttype for domain-joined computers",
+                "Issue AccountType with the value USER when it is not a computer account",
+                "Issue issuerid when it is not a computer account", "Issue issuerid for DJ computer auth",
+                "Issue onpremobjectguid for domain-joined computers", "Pass through primary SID",
+                "Pass through claim - insideCorporateNetwork", "Pass Through Claim - Psso",
+                "Issue Password Expiry Claims", "Pass through claim - authnmethodsreferences",
+                "Pass through claim - multifactorauthenticationinstant",
+                "Pass through claim - certificate authentication - serial number",
+                "Pass through claim - certificate authentication - issuer"]
+    assert [n for n in names if n in expected] == expected

@@ -233,6 +233,13 @@ def test_rollback_converts_to_managed_once_and_returns_the_saved_body(stand, tmp
     preview = federation.run_domain_federation(params(stand, state="managed", **operator), True,
                                                notify=lambda flow: None)
     assert preview["changed"] and writes(stand) == [] and domain_state(stand) == "Federated"
+    assert "would still need confirm_rollback: true" in preview["warnings"][0]
+    pending = federation.run_domain_federation(params(stand, state="managed", **operator), notify=lambda flow: None)
+    assert pending["pending"] and not pending.get("failed") and not pending["changed"], pending
+    assert pending["ems_attended_step"]["id"] == "tenant.federation_rollback" and "\n" not in pending["msg"]
+    assert "directory sync and password hash sync are on" in pending["ems_attended_step"]["instructions"][1]
+    assert writes(stand) == [] and domain_state(stand) == "Federated"
+    operator["confirm_rollback"] = True
     done = federation.run_domain_federation(params(stand, state="managed", **operator), notify=lambda flow: None)
     assert done["changed"] and done["authentication_type"] == "Managed", done
     assert writes(stand) == [("PATCH", "/v1.0/domains/%s" % DOMAIN)]

@@ -235,10 +235,11 @@ def test_bad_input_one_line_before_any_request(stand, ad, change, option):
 
 
 def test_msal_fallback_warns(stand, ad, recwarn):
-    """method=msal warns (deprecated for public clients, no MFA). Not proven end to end here: MSAL builds the
-    userrealm URL from the authority's host name without its port, so it cannot reach a stand-in on a random
-    port (it tries 127.0.0.1:443); the failure is still one line, and MSAL's own DeprecationWarning is not
-    printed twice."""
+    """method=msal warns (deprecated for public clients, no MFA). MSAL builds the userrealm URL from the
+    authority's host name without its port, so it cannot reach this stand-in on a random port (it tries
+    127.0.0.1:443); the failure is still one line, and MSAL's own DeprecationWarning is not printed twice. The
+    flow is proven end to end (token, and the one line under MFA) with a stand-in on port 443 of the lab's
+    controller namespace: tests/integration/test_sso_lab.py test_msal_fallback_*."""
     result = sso.run_sso_test(params(stand, method="msal"))
     assert sso.MSAL_WARNING in result["warnings"]
     assert result["failed"] and result["reason"] == "network" and "127.0.0.1" in one_line(result)
@@ -252,10 +253,207 @@ def test_anchor_rule_is_the_claim_rules_rule():
     attributes with the same precedence: ms-DS-ConsistencyGuid when present, else objectGUID."""
     rules = yaml.safe_load((ROOT / "roles" / "adfs" / "vars" / "entra_trust.yml").read_text())["__adfs_entra_claim_rules"]
     query = next(r["rule"] for r in rules if "msdsconsistencyguid" in r["rule"] and "query" in r["rule"])
-    queried = re.search(r'query = "; ([^;]+);', query).group(1).replace(" ", "").lower().split(",")
+    queried = re.search(r'query = "[^;"]*;([^;]+);', query).group(1).replace(" ", "").lower().split(",")
     assert sorted(queried) == sorted(a.lower() for a in anchor.ATTRIBUTES)
     first = next(r["rule"] for r in rules if "Issue msdsconsistencyguid" in r["name"])
     fallback = next(r["rule"] for r in rules if "does not exist" in r["name"] and "objectGuid" in r["name"])
     assert "claims/msdsconsistencyguid" in first and "ImmutableID" in first
     assert "claims/objectguid" in fallback and "useguid" in fallback
     assert [a.lower().replace("-", "") for a in anchor.ATTRIBUTES] == ["msdsconsistencyguid", "objectguid"]
+
+
+# --- the verdict as a verify row of the onboarding report (issue 15, rest: item 1) ----------------
+
+def _verify_rows(result, tmp_path):
+    """The sso_test result recorded as the verify play records it, and the reports written from it."""
+    from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import model as om
+    from ansible_collections.ems.enable.plugins.plugin_utils.onboarding import writers as ow
+    rec = om.Recorder()
+    rec.meta = {"check_mode": False, "inventory": ["inventories/lab"]}
+    rec.playbook("playbooks/verify.yml")
+    rec.play("Verify | SSO test", "Verify", "verify", ["corp.emslab.test"])
+    rec.task("sso", "SSO test of %s" % UPN, None, "verify", "ems.enable.sso_test", tags=["sso", "verify"])
+    rec.result("sso", "corp.emslab.test", "failed" if result.get("failed") else "ok", result)
+    rec.stats({"corp.emslab.test": {"ok": 1, "failures": 1 if result.get("failed") else 0}})
+    model = rec.finish()
+    written = ow.write_reports(model, ow.report_directory(str(tmp_path), model["run"]["id"]))
+    return model["verify"], {k: open(v, encoding="utf-8").read() for k, v in written.items()}
+
+
+def test_pass_is_a_verify_row_in_every_report(stand, ad, tmp_path):
+    result = sso.run_sso_test(params(stand))
+    assert result["checks"] == [{"id": "tenant.sso_test", "status": "pass", "message": result["msg"], "remedy": None}]
+    rows, files = _verify_rows(result, tmp_path)
+    assert [(r["id"], r["status"], r["kind"]) for r in rows] == [("tenant.sso_test", "pass", "verify")]
+    assert json.loads(files["json"])["verify"][0]["message"].startswith("SSO test passed: %s" % UPN)
+    assert "| PASS | tenant.sso_test |" in files["md"] and "SSO test passed" in files["md"]
+    no_secrets(result, stand)
+    for text in files.values():
+        assert PASSWORD not in text and not any(token in text for token in stand.tokens)
+
+
+@pytest.mark.parametrize("case, reason, words", [
+    ("wrong_password", "wrong_password", "refused the sign-in (a:FailedAuthentication"),
+    ("mismatch", "immutable_id", "ImmutableID mismatch for %s" % UPN),
+    ("managed", "managed", "is still Managed in Entra ID"),
+])
+def test_each_failure_is_a_fail_row_with_its_one_line_reason_and_remedy(stand, ad, tmp_path, case, reason, words):
+    change = {}
+    if case == "wrong_password":
+        change["user_password"] = "wrong-one"
+    elif case == "mismatch":
+        stand.tenant["users"][0]["onPremisesImmutableId"] = "AAAAAAAAAAAAAAAAAAAAAA=="
+    else:
+        next(d for d in stand.tenant["domains"] if d["id"] == DOMAIN)["authenticationType"] = "Managed"
+    result = sso.run_sso_test(params(stand, **change))
+    assert result["failed"] and result["reason"] == reason
+    (check,) = result["checks"]
+    assert check["status"] == "fail" and words in check["message"] and "\n" not in check["message"]
+    assert check["remedy"] and "Remedy" not in check["message"]
+    rows, files = _verify_rows(result, tmp_path)
+    assert [(r["id"], r["status"]) for r in rows] == [("tenant.sso_test", "fail")]
+    assert "| FAIL | tenant.sso_test |" in files["md"] and words.replace("|", "\\|") in files["md"]
+    junit = files["junit"]
+    assert 'name="tenant.sso_test' in junit and "<failure" in junit
+    assert "wrong-one" not in json.dumps(files) and PASSWORD not in json.dumps(files)
+
+
+# --- intranet Windows authentication (method=windows) -----------------------------------------------------
+# The real Kerberos ticket (Samba KDC) and its validation with the service's keytab are proven in
+# tests/integration/test_sso_lab.py; here the token is a stand-in's, to cover the HTTP exchange and each outcome.
+
+PRINCIPAL = "ssotest@CORP.EMSLAB.TEST"
+
+
+@pytest.fixture()
+def kerberos(stand, ad, monkeypatch):
+    ad.entries[0][1]["sAMAccountName"] = [b"ssotest"]
+    stand.adfs["users"][UPN.lower()]["principal"] = PRINCIPAL
+    tokens = []
+
+    def fake_token(principal, password, host):
+        tokens.append((principal, host))
+        if password != PASSWORD:
+            raise sso._fail("wrong_password", "SSO test: the KDC refused the password of %s (Kerberos: "
+                            "Preauthentication failed)." % principal)
+        return b"ticket-of-" + principal.encode()
+
+    monkeypatch.setattr(sso, "kerberos_token", fake_token)
+    monkeypatch.setattr(standin.login_standin, "accept_kerberos", lambda stand_, header: (
+        header.split(" ", 1)[1] and base64.b64decode(header.split(" ", 1)[1]).decode()[len("ticket-of-"):]
+        if (header or "").startswith("Negotiate ") else None))
+    return tokens
+
+
+def test_windows_pass_path_goes_through_the_negotiate_challenge(stand, kerberos):
+    result = sso.run_sso_test(params(stand, method="windows"))
+    assert result["passed"] is True, result
+    assert "with Windows authentication (Kerberos)" in one_line(result)
+    assert result["adfs_endpoint"].endswith("/adfs/services/trust/13/windowstransport")
+    assert kerberos == [(PRINCIPAL, "127.0.0.1")]  # sAMAccountName@REALM of the DN, SPN HTTP/<endpoint host>
+    posts = stand.requests_to(r"windowstransport$")
+    assert [p["status"] for p in posts] == [401, 200]  # the challenge, then the ticket
+    (rst,) = stand.adfs["rst"]
+    assert rst["username"] == PRINCIPAL and rst["username_token"] is False  # no password in the RST
+    assert result["checks"][0]["status"] == "pass"
+    no_secrets(result, stand)
+
+
+@pytest.mark.parametrize("case, reason, words", [
+    ("wrong_password", "wrong_password", "the KDC refused the password of %s" % PRINCIPAL),
+    ("mismatch", "immutable_id", "ImmutableID mismatch for %s" % UPN),
+    ("managed", "managed", "is still Managed in Entra ID"),
+])
+def test_windows_failures_one_line_each(stand, kerberos, case, reason, words):
+    change = {"method": "windows"}
+    if case == "wrong_password":
+        change["user_password"] = "wrong-one"
+    elif case == "mismatch":
+        stand.tenant["users"][0]["onPremisesImmutableId"] = "AAAAAAAAAAAAAAAAAAAAAA=="
+    else:
+        next(d for d in stand.tenant["domains"] if d["id"] == DOMAIN)["authenticationType"] = "Managed"
+    result = sso.run_sso_test(params(stand, app=True, **change))
+    assert result["failed"] and result["reason"] == reason, result
+    assert words in one_line(result) and result["checks"][0]["status"] == "fail"
+    if case == "managed":
+        assert kerberos == [] and not stand.requests_to(r"/adfs/")
+    assert "wrong-one" not in json.dumps(result)
+    no_secrets(result, stand)
+
+
+def test_windows_401_without_negotiate_and_mex_without_windows_endpoint(stand, ad):
+    no_windows = re.sub(r"<wsdl:port name=\"CustomBinding_IWSTrust13Async_WindowsTransport\".*?</wsdl:port>", "",
+                        standin.login_standin.mex_document("https://fs.example"), flags=re.S)
+    with pytest.raises(sso.SsoError, match="names no WS-Trust Windows transport endpoint"):
+        sso.parse_mex(no_windows, windows=True)
+    endpoint = sso.parse_mex(standin.login_standin.mex_document("https://fs.example"), windows=True)
+    assert endpoint == {"address": "https://fs.example/adfs/services/trust/13/windowstransport",
+                        "action": sso.ACTIONS["13"], "version": "13"}
+    assert sso.kerberos_principal("CN=A\\, B,OU=X,DC=corp,DC=emslab,DC=test", "ab") == "ab@CORP.EMSLAB.TEST"
+    assert sso.kerberos_principal("CN=x,CN=Users", "x") is None
+
+
+# --- extranet browser sign-in: WS-Federation passive with the forms page (method=forms) -------------------
+
+def test_forms_pass_path_posts_the_fields_and_exchanges_wresult(stand, ad):
+    result = sso.run_sso_test(params(stand, method="forms"))
+    assert result["passed"] is True, result
+    assert "with the forms sign-in page (WS-Federation)" in one_line(result)
+    assert result["adfs_endpoint"] == stand.url + "/adfs/ls/"  # derived from the MEX host of home realm discovery
+    (posted,) = stand.adfs["forms"]
+    assert posted == {"username": UPN, "auth_method": "FormsAuthentication",
+                      "content_type": "application/x-www-form-urlencoded"}
+    gets = stand.requests_to(r"^/adfs/ls/\?")
+    assert [g["method"] for g in gets] == ["GET", "POST"] and "wtrealm=urn%3Afederation%3AMicrosoftOnline" in gets[0]["path"]
+    assert stand.requests_to(r"oauth2/v2\.0/token$")[0]["status"] == 200
+    assert result["checks"][0]["status"] == "pass"
+    no_secrets(result, stand)
+
+
+@pytest.mark.parametrize("case, reason, words", [
+    ("wrong_password", "wrong_password", "refused the forms sign-in of %s (the sign-in page came back: Incorrect"
+     % UPN),
+    ("mismatch", "immutable_id", "ImmutableID mismatch for %s" % UPN),
+    ("managed", "managed", "is still Managed in Entra ID"),
+])
+def test_forms_failures_one_line_each(stand, ad, case, reason, words):
+    change = {"method": "forms"}
+    if case == "wrong_password":
+        change["user_password"] = "wrong-one"
+    elif case == "mismatch":
+        stand.tenant["users"][0]["onPremisesImmutableId"] = "AAAAAAAAAAAAAAAAAAAAAA=="
+    else:
+        next(d for d in stand.tenant["domains"] if d["id"] == DOMAIN)["authenticationType"] = "Managed"
+    result = sso.run_sso_test(params(stand, app=True, **change))
+    assert result["failed"] and result["reason"] == reason, result
+    assert words in one_line(result) and result["checks"][0]["status"] == "fail"
+    if case == "wrong_password":
+        assert not stand.requests_to(r"oauth2/v2\.0/token$")
+    if case == "managed":
+        assert not stand.requests_to(r"/adfs/")
+    assert "wrong-one" not in json.dumps(result)
+    no_secrets(result, stand)
+
+
+def test_forms_passive_url_option_and_a_page_without_a_form(stand, ad):
+    bad = sso.run_sso_test(params(stand, method="forms", passive_sign_in_url="http://fs.example/adfs/ls/"))
+    assert bad["reason"] == "input" and one_line(bad).startswith("passive_sign_in_url:") and stand.log == []
+    parser = sso._forms("<html><form action='/x'><input name='wa' value='wsignin1.0'/><input name='wresult' "
+                        "value='&lt;t:RequestSecurityTokenResponse/&gt;'/></form></html>")
+    assert parser.forms == [{"action": "/x", "inputs": {"wa": "wsignin1.0",
+                                                        "wresult": "<t:RequestSecurityTokenResponse/>"}}]
+    # a realm that names no AD FS needs the option
+    with pytest.raises(sso.SsoError, match="give passive_sign_in_url"):
+        sso.forms_sign_in(None, None, {}, UPN, PASSWORD, {}, None, None)
+
+
+def test_the_assertion_travels_as_base64url_and_the_standin_refuses_standard_base64(stand, ad):
+    """RFC 7522 section 2.1 (MSAL's encode_saml_assertion too): base64url without padding. The stand-in refuses
+    '+', '/' and '=' (AADSTS50008), so a client that sends standard base64 fails here."""
+    result = sso.run_sso_test(params(stand))
+    assert result["passed"], result
+    import requests
+    answer = requests.post(stand.url + "/%s/oauth2/v2.0/token" % stand.tenant["id"], verify=stand.ca_file, timeout=10,
+                           data={"grant_type": "urn:ietf:params:oauth:grant-type:saml1_1-bearer", "client_id": CLIENT,
+                                 "assertion": base64.b64encode(b"<saml:Assertion AssertionID='_x'>??>?</x>").decode()})
+    assert answer.status_code == 400 and 50008 in answer.json()["error_codes"]
