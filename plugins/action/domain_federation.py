@@ -19,8 +19,8 @@ display = Display()
 
 def run(params, check_mode):
     result = federation.run_domain_federation(params, check_mode, notify=show_device_code)
-    # a failed result's step (first federation) is shown here; a pending one (rollback) is shown and reported by
-    # the onboarding callback like every attended step, and here only under another stdout callback
+    # a pending step (first federation, rollback) is shown and reported by the onboarding callback like every
+    # attended step, and here only under another stdout callback (or when a result carrying one failed)
     if result.get("ems_attended_step") and (result.get("failed") or C.DEFAULT_STDOUT_CALLBACK not in OWN_CALLBACKS):
         display.display(om.attended_plain(result["ems_attended_step"]))
     return result

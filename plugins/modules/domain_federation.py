@@ -191,8 +191,8 @@ ems_attended_step:
   returned: when the first federation or the rollback was not confirmed
   type: dict
 pending:
-  description: The rollback waits for its confirmation (RV(ems_attended_step)); nothing was changed.
-  returned: when state=managed was not confirmed
+  description: The first federation or the rollback waits for its confirmation (RV(ems_attended_step)); nothing was changed.
+  returned: when the first federation or the rollback was not confirmed
   type: bool
 graph_requests:
   description: Number of HTTP requests sent to Graph (sign-in not counted).

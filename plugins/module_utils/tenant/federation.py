@@ -325,11 +325,11 @@ def federate(client, domain, desired, params, check_mode):
         before, after = {}, body
         if info.get("authenticationType") != "Federated" and not params.get("confirm_first_federation"):
             step = first_federation_step(domain, body)
-            if not check_mode:
-                return {"changed": False, "failed": True, "ems_attended_step": step, "domain": domain,
-                        "msg": "domain: the first federation of %s is a change users feel and is not confirmed. "
-                               "Remedy: check the points shown, then run again with confirm_first_federation: "
-                               "true." % domain}
+            if not check_mode:  # pending, like the rollback: nothing changes, the report lists the step
+                return {"changed": False, "pending": True, "ems_attended_step": step, "domain": domain,
+                        "msg": "domain: the first federation of %s is a change users feel and is not confirmed: "
+                               "attended step %s is pending (check the points shown, then run again with "
+                               "confirm_first_federation: true)." % (domain, CONFIRM_STEP_ID)}
             result["warnings"] = ["check mode: the first federation of %s would still need "
                                   "confirm_first_federation: true" % domain]
         if not check_mode:

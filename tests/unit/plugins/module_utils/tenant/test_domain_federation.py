@@ -111,7 +111,8 @@ def test_first_run_federates_and_second_run_changes_nothing(stand):
 
 def test_first_federation_needs_confirmation(stand):
     result = run(stand, confirm_first_federation=False)
-    assert result["failed"] and "confirm_first_federation: true" in result["msg"] and "\n" not in result["msg"]
+    assert not result.get("failed") and result["pending"] and result["changed"] is False, result
+    assert "confirm_first_federation: true" in result["msg"] and "\n" not in result["msg"]
     step = result["ems_attended_step"]
     assert step["id"] == "tenant.first_federation" and step["status"] == "pending"
     assert "https://%s/adfs/ls/" % FS in step["instructions"][0]
