@@ -4,6 +4,8 @@ response against tests/graph/beta-slice.json (make_beta_slice.py) and every othe
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -192,3 +194,65 @@ def test_the_committed_beta_slice_names_its_pinned_source():
     source = BETA.source
     assert source["commit"] == V1.source["commit"] == "f54f11b60956ea7b185ca0447b2b80805836ec7b"
     assert source["version"] == "beta" and len(source["sha256"]) == 3
+
+
+# --- the beta slice's types against Microsoft's generated beta SDK models (beta-sdk-types.json) ----------
+
+SDK_TYPES = json.loads(make_beta_slice.SDK_TYPES.read_text())
+
+
+def mappings_for_beta(enum_members):
+    """Type-mapping blobs that list exactly what BETA names (each type's own names), enums as given."""
+    beta = make_beta_slice.BETA
+    entity = {name: {"properties": sorted(d["properties"]), "navigationProperties": sorted(d.get("navigation", {}))}
+              for name, d in beta.items() if d["kind"] == "entity"}
+    complex_ = {name: {"properties": sorted(d["properties"])} for name, d in beta.items() if d["kind"] == "complex"}
+    return {"entity": json.dumps({"microsoft.graph": entity}).encode(),
+            "complex": json.dumps({"microsoft.graph": complex_}).encode(),
+            "enum": json.dumps({"microsoft.graph": enum_members}).encode()}
+
+
+def test_the_committed_beta_slice_types_agree_with_the_recorded_sdk_models():
+    source = BETA.source
+    assert source["sdk_types"]["commit"] == SDK_TYPES["source"]["commit"]
+    assert source["sdk_types"]["sha256"] == hashlib.sha256(make_beta_slice.SDK_TYPES.read_bytes()).hexdigest()
+    assert make_beta_slice.sdk_faults(BETA.slice["types"], BETA.slice["actions"], SDK_TYPES) == []
+    # every type, property, navigation and enum of the slice has its SDK record (nothing passes unchecked)
+    for kind in ("entity", "complex"):
+        for name, desc in BETA.slice["types"][kind].items():
+            assert name in SDK_TYPES["types"], name
+    assert set(BETA.slice["types"]["enum"]) == set(SDK_TYPES["enums"])
+    sdk_names = {(n, k) for n, t in SDK_TYPES["types"].items() for k in t["properties"]}
+    assert {(n, k) for kind in ("entity", "complex") for n, d in BETA.slice["types"][kind].items()
+            for k in list(d["properties"]) + list(d["navigation"])} <= sdk_names
+
+
+def test_beta_slice_maker_reproduces_the_committed_types_and_refuses_what_the_sdk_contradicts():
+    enum_members = {name: rec["members"] for name, rec in SDK_TYPES["enums"].items()}
+    made = make_beta_slice.make_slice(mappings_for_beta(enum_members), BETA.source["commit"], SDK_TYPES)
+    assert made["types"] == BETA.slice["types"] and made["actions"] == BETA.slice["actions"]
+
+    wrong = copy.deepcopy(SDK_TYPES)
+    wrong["types"]["iosEasEmailProfileConfiguration"]["properties"]["hostName"]["type"] = "bool"
+    wrong["types"]["deviceConfiguration"]["properties"]["roleScopeTagIds"]["collection"] = False
+    wrong["types"]["mobileDeviceManagementPolicy"]["base"] = "Entity"
+    wrong["enums"]["policyScope"]["members"].remove("selected")
+    with pytest.raises(SystemExit) as err:
+        make_beta_slice.make_slice(mappings_for_beta(enum_members), BETA.source["commit"], wrong)
+    message = str(err.value)
+    assert "iosEasEmailProfileConfiguration.hostName: the slice says Edm.String" in message
+    assert "deviceConfiguration.roleScopeTagIds: the slice says Collection(Edm.String)" in message
+    assert "mobileDeviceManagementPolicy: base mobilityManagementPolicy, the SDK models" in message
+    assert "enum policyScope" in message
+
+
+def test_sdk_check_fails_on_a_slice_type_changed_by_hand():
+    types = copy.deepcopy(BETA.slice["types"])
+    types["entity"]["androidWorkProfileEasEmailProfileBase"]["properties"]["usernameSource"]["type"] = "userEmailSource"
+    types["entity"]["deviceConfiguration"]["properties"]["version"]["type"] = "Edm.String"
+    faults = make_beta_slice.sdk_faults(types, BETA.slice["actions"], SDK_TYPES)
+    assert len(faults) == 2
+    assert faults[0].startswith("androidWorkProfileEasEmailProfileBase.usernameSource: the slice says userEmailSource "
+                                "(enum UserEmailSource), the SDK models (msgraph-beta-sdk-python@3cbc17770cab) say "
+                                "enum AndroidUsernameSource")
+    assert faults[1].startswith("deviceConfiguration.version: the slice says Edm.String (primitive str)")
