@@ -57,12 +57,12 @@ options:
     description:
       - Overrides the cloud's sign-in host (https only), for a private endpoint or a test stand-in.
         Microsoft's authority validation is then skipped.
-      - The base URL only (C(https://host[:port])): no path, query, user information or spaces.
+      - The base URL only, C(https://host[:port]) - no path, query, user information or spaces.
     type: str
   graph_url:
     description:
       - Overrides the cloud's Graph endpoint (https only), for a private endpoint or a test stand-in.
-      - The base URL only (C(https://host[:port])): no path, query, user information or spaces.
+      - The base URL only, C(https://host[:port]) - no path, query, user information or spaces.
     type: str
   ca_file:
     description:
