@@ -97,7 +97,8 @@ def _csv_unquote(text):
 def _csv_rows(path):
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        missing = [c for c in report.CSV_COLUMNS + ("decision",) if c not in (reader.fieldnames or [])]
+        missing = [c for c in report.CSV_COLUMNS + ("decision",)
+                   if c not in (reader.fieldnames or []) and c not in report.OPTIONAL_COLUMNS]
         if missing:
             raise _input("decisions_file: %s: the CSV lacks the column%s %s (the scan's columns plus decision "
                          "and new_value)." % (path, "s" if len(missing) > 1 else "", ", ".join(missing)))
@@ -210,6 +211,7 @@ def _rule_errors(engine_rows, tlds, dn, entry, attribute, value, others):
     del engine_rows[:]
     engine = rules.RuleEngine(tlds, engine_rows.append)
     engine.process(dn, raw)
+    engine.finish()
     return sorted({kind for row in engine_rows if row["attribute"] == attribute and row["value"] == value
                    for kind in row["errors"]})
 

@@ -35,7 +35,8 @@ def test_rows_are_hidden_until_commit_then_both_files_are_complete(tmp_path):
     with open(paths["csv"], encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == list(report.CSV_COLUMNS)
-    assert rows[1] == ["CN=Ann,OU=T,DC=corp,DC=example,DC=com", "user", "displayName", "", "blank", "Ann", "edit"]
+    assert rows[1] == ["CN=Ann,OU=T,DC=corp,DC=example,DC=com", "user", "displayName", "", "blank", "Ann", "edit",
+                       "", ""]
     assert rows[2][3] == "'=HYPERLINK(\"x\")"  # no formula in a spreadsheet
     for path in paths.values():
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -109,7 +110,13 @@ def _scan_with(monkeypatch, fault=None):
         if fault is not None:
             raise fault
 
+    def fake_delta(the_plan, engine, params, since):
+        if fault is not None:
+            raise fault
+        return 0, 0
+
     monkeypatch.setattr(readiness.scan, "run", fake_run)
+    monkeypatch.setattr(readiness.scan, "run_delta", fake_delta)
 
 
 def test_disk_full_is_one_line_with_the_path_and_the_space_and_leaves_nothing(tmp_path, monkeypatch):
@@ -127,11 +134,13 @@ def test_a_failed_scan_after_a_good_one_leaves_no_report_of_that_name(tmp_path, 
     _scan_with(monkeypatch)
     result = readiness.run_directory_readiness(params(tmp_path, report_name="scan"))
     out = tmp_path / "out"
-    assert sorted(os.listdir(out)) == ["scan.csv", "scan.json"] and not result.get("failed")
+    assert sorted(os.listdir(out)) == ["scan.csv", "scan.index.sqlite", "scan.json"] and not result.get("failed")
+    assert result["scan_type"] == "full" and result["reports"]["index"] == str(out / "scan.index.sqlite")
     _scan_with(monkeypatch, lc.LdapError("The scan of DC=corp failed after 4 objects.", kind="scan"))
     with pytest.raises(lc.LdapError):
         readiness.run_directory_readiness(params(tmp_path, report_name="scan"))
-    assert os.listdir(out) == []  # the good run's report is not presented as this run's
+    # the good run's report is not presented as this run's; its index (complete, consistent) stays
+    assert os.listdir(out) == ["scan.index.sqlite"]
 
 
 def _good_then_unreachable(tmp_path, monkeypatch, **names):
@@ -185,7 +194,8 @@ def params(tmp_path, **changes):
             "timeout": 10, "allow_cleartext": False, "search_base": [], "global_catalog": False,
             "filter": readiness.rules.DEFAULT_FILTER, "page_size": 1000, "page_timeout": 120, "parallel": 2,
             "ignore": [],
-            "output_dir": str(tmp_path / "out"), "report_name": None, "fail_on": [], "show_values": False}
+            "output_dir": str(tmp_path / "out"), "report_name": None, "fail_on": [], "show_values": False,
+            "scan": "auto"}
     base.update(changes)
     return base
 
