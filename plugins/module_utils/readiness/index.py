@@ -37,15 +37,15 @@ _SCHEMA = (
     " otype TEXT, status INTEGER NOT NULL)",
     # one row per value that failed a check (key NULL) or that a duplicate rule compares (key = the value
     # compared, lower-cased); bits without the duplicate bit; post: a check after the duplicate one failed
+    # (clustered by object: written in that order, and a delta removes an object's values in one range)
     "CREATE TABLE vals (obj INTEGER NOT NULL, pos INTEGER NOT NULL, attr INTEGER NOT NULL, key TEXT, value TEXT,"
     " bits INTEGER NOT NULL, suggested TEXT, action INTEGER NOT NULL, post INTEGER NOT NULL,"
-    " dup_action INTEGER NOT NULL)",
+    " dup_action INTEGER NOT NULL, PRIMARY KEY (obj, pos)) WITHOUT ROWID",
     # OUs and containers of the scanned subtrees: a rename or move changes the DNs below them
     "CREATE TABLE containers (guid BLOB PRIMARY KEY, dn TEXT NOT NULL) WITHOUT ROWID",
 )
 _INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS objects_guid ON objects(guid)",
-    "CREATE INDEX IF NOT EXISTS vals_obj ON vals(obj)",
     "CREATE INDEX IF NOT EXISTS vals_key ON vals(attr, key) WHERE key IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS vals_err ON vals(obj) WHERE bits != 0",
 )
