@@ -13,6 +13,7 @@ are the other cases.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sqlite3
@@ -112,6 +113,7 @@ def test_delta_reads_only_the_changed_objects_and_equals_a_full_scan(forest, del
     assert full["scan_reason"] == "scan=full"
     assert delta["objects_read"] == CHANGED_USERS + 2  # 9 modified; the deleted one comes as a tombstone
     assert delta["objects_removed"] == 1
+    assert delta["deletions_found_by"] == "tombstones"  # the administrator may list deleted objects
     assert [s["objects"] for s in delta["searches"]] == [CHANGED_USERS + 2]
     delta_rows, delta_summary = report_of(delta)
     full_rows, full_summary = report_of(full)
@@ -180,3 +182,34 @@ def test_another_dc_a_corrupt_index_and_delta_on_request(dlab, forest, tmp_path)
         "scan: the index of the last scan is unusable (") and w.endswith("); a full scan rebuilds it.")], corrupt
     assert again["scan_type"] == "delta" and again["objects_read"] == 0
     assert json.dumps(corrupt).count(forest.admin_password) == 0
+
+
+def test_an_account_that_cannot_list_deleted_objects_finds_deletions_by_enumeration(dlab, forest, tmp_path):
+    """AD lets only Administrators list the Deleted Objects container (Samba likewise: the reader may read
+    the container but gets none of its tombstones): for another account a show-deleted search returns no
+    tombstones, silently. The delta then reads the objectGUID of every object the filter selects and
+    removes from the index those no longer there, with a warning."""
+    password = "Reader-Pass-2026!"
+    reader = "CN=delta-reader,CN=Users,%s" % forest.base_dn
+    encoded = base64.b64encode(('"%s"' % password).encode("utf-16-le")).decode()
+    ldap_tool(dlab, forest, "ldapadd", text=(
+        "dn: %s\nobjectClass: user\nsAMAccountName: delta-reader\nuserPrincipalName: delta-reader@%s\n"
+        "unicodePwd:: %s\nuserAccountControl: 512\n" % (reader, forest.dns_domain, encoded)))
+    out = tmp_path / "reports"
+    dc1 = forest.dcs[0].fqdn
+    (tmp_path / "a").mkdir()
+    _proc, first = run_module(dlab, tmp_path / "a", args(forest, out, server=[dc1]))
+    assert not first.get("failed"), first
+    gone = generated(200, forest)
+    ldap_tool(dlab, forest, "ldapdelete", gone)
+    (tmp_path / "b").mkdir()
+    _proc, delta = run_module(dlab, tmp_path / "b", args(
+        forest, out, server=[dc1], username="delta-reader@%s" % forest.dns_domain, password=password))
+    assert not delta.get("failed"), delta
+    assert (delta["scan_type"], delta["deletions_found_by"], delta["objects_removed"]) == (
+        "delta", "enumeration", 1), delta
+    assert [w for w in delta["warnings"] if w.startswith("scan: this account is not in BUILTIN\\Administrators")]
+    rows, _summary = report_of(delta)
+    assert gone not in {r["dn"] for r in rows}
+    assert delta["summary"]["objects_found"] == first["summary"]["objects_found"] - 1
+    assert password not in json.dumps(delta)

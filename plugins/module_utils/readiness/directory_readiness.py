@@ -271,7 +271,7 @@ def run_directory_readiness(params, check_mode=False):
         }
         writer = report.ReportWriter(params["output_dir"], name, header)
         writer.keep = SHOW_VALUES_LIMIT if params["show_values"] else 0
-        removed = 0
+        removed, deletions = 0, None
         with contextlib.ExitStack() as spills:
             def new_spill():
                 return rules.SpillFile(spills.enter_context(report.spill_file(params["output_dir"])))
@@ -282,7 +282,12 @@ def run_directory_readiness(params, check_mode=False):
             engine = rules.RuleEngine(ad_facts.routable_tlds(), writer.row, index=index,
                                       ignore=rules.IgnoreList(params["ignore"]))
             if scan_type == "delta":
-                read, removed = scan.run_delta(the_plan, engine, params, since)
+                read, removed, deletions = scan.run_delta(the_plan, engine, params, since)
+                if deletions == "enumeration":
+                    warnings.append(
+                        "scan: this account is not in BUILTIN\\Administrators, the only group AD lets list deleted "
+                        "objects by default; the delta found deletions by reading the objectGUID of every object "
+                        "instead (a lighter full pass). An administrator's delta reads only the tombstones.")
             else:
                 def progress():
                     index.checkpoint()
@@ -302,7 +307,8 @@ def run_directory_readiness(params, check_mode=False):
             "cpu_seconds": round(time.process_time() - cpu, 2),
             "peak_rss_mb": peak_rss_mb(),
         }
-        scan_info = {"scan_type": scan_type, "scan_reason": reason, "objects_read": read, "objects_removed": removed}
+        scan_info = {"scan_type": scan_type, "scan_reason": reason, "objects_read": read, "objects_removed": removed,
+                     "deletions_found_by": deletions}
         trailer = dict(scan_info, finished=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), searches=searches,
                        summary=summary, performance=performance)
         index_path = index.commit()

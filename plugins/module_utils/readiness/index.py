@@ -209,6 +209,24 @@ class ValueIndex:
             removed += 1
         return removed
 
+    def begin_seen(self):
+        """A temporary table of the objectGUIDs a pass over the directory found; returns its add function."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS seen (guid BLOB PRIMARY KEY) WITHOUT ROWID")
+
+        def add(guids):
+            self.db.executemany("INSERT OR IGNORE INTO temp.seen VALUES (?)", [(g,) for g in guids if g])
+
+        return add
+
+    def remove_unseen(self):
+        """Objects of the index the pass did not find (deleted, moved out, no longer matching the filter) go.
+        Returns how many."""
+        gone = "SELECT id FROM objects WHERE guid IS NOT NULL AND guid NOT IN (SELECT guid FROM temp.seen)"
+        self.db.execute("DELETE FROM vals WHERE obj IN (%s)" % gone)
+        count = self.db.execute("DELETE FROM objects WHERE id IN (%s)" % gone).rowcount
+        self.db.execute("DROP TABLE temp.seen")
+        return count
+
     def known(self, guid):
         return self.db.execute("SELECT 1 FROM objects WHERE guid = ?", (guid,)).fetchone() is not None
 

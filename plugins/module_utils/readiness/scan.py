@@ -584,12 +584,33 @@ def containers(scan_plan, above=None):
     return found
 
 
+# BUILTIN\Administrators (S-1-5-32-544) as a binary SID: AD's Deleted Objects containers grant listing
+# to it and SYSTEM only, so for any other account a show-deleted search silently returns no tombstones
+ADMINISTRATORS_SID = bytes([1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 32, 2, 0, 0])
+
+
+def _tombstones_visible(conn):
+    """Whether the bound account is in BUILTIN\Administrators (the rootDSE's tokenGroups: the SIDs of
+    this connection's security context); only then are tombstones trusted to be complete."""
+    try:
+        res = conn.conn.search_ext_s("", ldap.SCOPE_BASE, "(objectClass=*)", ["tokenGroups"])
+    except ldap.LDAPError:
+        return False
+    for dn, entry in res:
+        if dn is not None:
+            values = entry.get("tokenGroups") or entry.get("tokengroups") or []
+            return ADMINISTRATORS_SID in [bytes(v) for v in values]
+    return False
+
+
 def run_delta(scan_plan, engine, params, since):
     """Read what changed since the last scan (since: per search, that scan's highestCommittedUSN) into the
     engine's index. Each search reads its naming context (uSNChanged is indexed), so an object moved out
     of a search base is seen too: objects under another search's base are left to that search, objects
-    under no base leave the index. Deleted objects (tombstones, show-deleted control) leave the index.
-    Returns (objects read, objects removed from the index)."""
+    under no base leave the index. Deleted objects leave the index: read as tombstones (show-deleted
+    control, uSNChanged above the last scan's) when the account is an administrator, else found by a pass that
+    reads only the objectGUID of every object the filter selects (those no longer there are removed).
+    Returns (objects read, objects removed from the index, how deletions were found)."""
     index = engine.index
     flt = params["filter"]
     attrs = (scan_plan.attributes or ["cn"]) + list(IDENTITY_ATTRIBUTES)
@@ -597,15 +618,20 @@ def run_delta(scan_plan, engine, params, since):
     read = removed = 0
     deleted_control = ldap.controls.LDAPControl(SHOW_DELETED_OID, True, None)
     done_nc = set()
+    enumerate_all = False
     for number, task in enumerate(scan_plan.tasks):
         usn = since[number] + 1
         started = time.monotonic()
         key = (task.conn.server.lower(), task.nc.lower())
         if key not in done_nc:
             done_nc.add(key)
-            gone = [_guid(entry) for _dn, entry in _paged(
-                task.conn, task.nc, "(&(isDeleted=TRUE)(uSNChanged>=%d))" % usn, ["objectGUID"], [deleted_control])]
-            removed += index.remove([g for g in gone if g])
+            if _tombstones_visible(task.conn):
+                gone = [_guid(entry) for _dn, entry in _paged(
+                    task.conn, task.nc, "(&(isDeleted=TRUE)(uSNChanged>=%d))" % usn, ["objectGUID"],
+                    [deleted_control])]
+                removed += index.remove([g for g in gone if g])
+            else:
+                enumerate_all = True
         try:
             for dn, entry in _paged(task.conn, task.nc, "(&%s(uSNChanged>=%d))" % (flt, usn), attrs):
                 read += 1
@@ -622,4 +648,13 @@ def run_delta(scan_plan, engine, params, since):
         task.parts = [SearchPart(task, task.conn)]
         task.parts[0].seconds = time.monotonic() - started
         task.parts[0].fetched = task.objects
-    return read, removed
+    if not enumerate_all:
+        return read, removed, "tombstones"
+    index.flush()
+    seen = index.begin_seen()
+    for task in scan_plan.tasks:
+        try:
+            seen([_guid(entry) for _dn, entry in _paged(task.conn, task.base, flt, ["objectGUID"])])
+        except lc.LdapError as err:
+            raise describe_failure(task, err, params) from None
+    return read, removed + index.remove_unseen(), "enumeration"

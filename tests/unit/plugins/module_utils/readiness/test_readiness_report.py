@@ -113,7 +113,7 @@ def _scan_with(monkeypatch, fault=None):
     def fake_delta(the_plan, engine, params, since):
         if fault is not None:
             raise fault
-        return 0, 0
+        return 0, 0, "tombstones"
 
     monkeypatch.setattr(readiness.scan, "run", fake_run)
     monkeypatch.setattr(readiness.scan, "run_delta", fake_delta)
