@@ -590,7 +590,7 @@ ADMINISTRATORS_SID = bytes([1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 32, 2, 0, 0])
 
 
 def _tombstones_visible(conn):
-    """Whether the bound account is in BUILTIN\Administrators (the rootDSE's tokenGroups: the SIDs of
+    """Whether the bound account is in BUILTIN\\Administrators (the rootDSE's tokenGroups: the SIDs of
     this connection's security context); only then are tombstones trusted to be complete."""
     try:
         res = conn.conn.search_ext_s("", ldap.SCOPE_BASE, "(objectClass=*)", ["tokenGroups"])
