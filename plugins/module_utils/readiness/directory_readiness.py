@@ -179,7 +179,9 @@ def delta_reason(meta, options, states):
         if (old.get("server") or "").lower() != (new["server"] or "").lower():
             return "%s is read from DC %s, the last scan read it from %s (USNs are per DC)" % (
                 where, new["server"], old.get("server"))
-        if not new["invocation_id"] or old.get("invocation_id") != new["invocation_id"]:
+        if not new["invocation_id"]:
+            return "the invocationId of DC %s could not be read (dsServiceName in its rootDSE)" % new["server"]
+        if old.get("invocation_id") != new["invocation_id"]:
             return "the invocationId of DC %s changed since the last scan (restored from a backup)" % new["server"]
         if new["usn"] is None or old.get("usn") is None or new["usn"] < old["usn"]:
             return "the highestCommittedUSN of DC %s is below the last scan's" % new["server"]

@@ -161,8 +161,7 @@ class ValueIndex:
 
     # ---- meta -------------------------------------------------------------------------------
     def meta(self):
-        rows = self.db.execute("SELECT key, value FROM meta").fetchall()
-        return {key: value for key, value in rows}
+        return dict(self.db.execute("SELECT key, value FROM meta").fetchall())
 
     def set_meta(self, values):
         self.db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",

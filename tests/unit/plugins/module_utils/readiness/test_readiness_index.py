@@ -49,7 +49,7 @@ def test_duplicates_follow_replaced_and_removed_objects():
     rows, summary = scan(index, user("A", G[1], "x@contoso.com"), user("B", G[2], "y@contoso.com"))
     assert rows == [] and summary["objects_checked"] == 2
     # B changes to A's mail: a duplicate with an object not read again
-    rows, _ = scan(index, user("B", G[2], "X@contoso.com", usn=7))
+    rows, _summary = scan(index, user("B", G[2], "X@contoso.com", usn=7))
     assert rows == [("CN=A", "mail", ["duplicate"], 1), ("CN=B", "mail", ["duplicate"], 7)]
     # A is deleted: the duplicate goes with it
     assert index.remove([G[1], G[9]]) == 1
