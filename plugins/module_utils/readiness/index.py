@@ -44,10 +44,14 @@ _SCHEMA = (
     # OUs and containers of the scanned subtrees: a rename or move changes the DNs below them
     "CREATE TABLE containers (guid BLOB PRIMARY KEY, dn TEXT NOT NULL) WITHOUT ROWID",
 )
-_INDEXES = (
+# kept up while the scan writes (cheap: vals_err grows at its end, objects_guid stays small), so that the
+# work left for the end of the scan, when nothing overlaps it, is the big index of the compared values
+_EARLY_INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS objects_guid ON objects(guid)",
-    "CREATE INDEX IF NOT EXISTS vals_key ON vals(attr, key) WHERE key IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS vals_err ON vals(obj) WHERE bits != 0",
+)
+_INDEXES = _EARLY_INDEXES + (
+    "CREATE INDEX IF NOT EXISTS vals_key ON vals(attr, key) WHERE key IS NOT NULL",
 )
 STATUS_CHECKED, STATUS_IGNORED, STATUS_SKIPPED = 0, 1, 2
 BATCH = 2000  # objects per executemany
@@ -103,7 +107,7 @@ class ValueIndex:
         db.execute("PRAGMA temp_store=FILE")
         db.execute("PRAGMA cache_size=-%d" % CACHE_KB)
         if fresh:
-            for statement in _SCHEMA:
+            for statement in _SCHEMA + _EARLY_INDEXES:
                 db.execute(statement)
             self._indexed = False
         else:
