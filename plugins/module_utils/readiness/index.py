@@ -286,10 +286,8 @@ class ValueIndex:
         self.db.execute("COMMIT")
         if self.path is None:
             return None
-        self.db.execute("PRAGMA synchronous=FULL")
         self.db.close()
-        with open(self.path, "rb") as handle:
-            os.fsync(handle.fileno())
+        # no fsync: an index a crash left incomplete fails the next run's check (a full scan, a warning)
         os.replace(self.path, self.final)
         self.path = None
         return self.final
