@@ -136,7 +136,7 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Read-only in the directory; check mode scans and writes the same reports.
+    description: Read-only in the directory; check mode scans and writes the same reports and value index.
 notes:
   - Differences from IdFix 2.6.0.3, all documented in the collection's docs/readiness.md, -
     msExchRecipientTypeDetails is compared as a number (IdFix compares text that never matches);
@@ -303,11 +303,12 @@ reports:
     json:
       description: The same rows plus the scan's settings, summary and performance; C(complete) is true.
       type: str
-    index:
-      description:
-        - The value index (SQLite, mode 0600) the next scan starts from - every object's findings and compared
-          values, and the state of each search's DC. It holds personal data, as the reports do.
-      type: str
+index:
+  description:
+    - Path of the value index (SQLite, mode 0600, next to the reports) the next scan starts from - every object's
+      findings and compared values, and the state of each search's DC. It holds personal data, as the reports do.
+  returned: success
+  type: str
 checks:
   description:
     - The scan as precondition checks, the form the C(ems.enable.onboarding) output draws as its PASS / WARN /

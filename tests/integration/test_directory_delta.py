@@ -100,7 +100,7 @@ def test_the_first_scan_is_full_and_writes_a_private_index(delta_run):
     assert first["scan_type"] == "full"
     assert first["scan_reason"].startswith("no index of a previous scan")
     assert first["objects_read"] == first["summary"]["objects_found"] > GENERATED_USERS
-    assert stat.S_IMODE(os.stat(first["reports"]["index"]).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(first["index"]).st_mode) == 0o600
 
 
 def test_delta_reads_only_the_changed_objects_and_equals_a_full_scan(forest, delta_run):
@@ -145,7 +145,7 @@ def test_delta_reads_only_the_changed_objects_and_equals_a_full_scan(forest, del
 
 def test_a_deleted_object_leaves_the_index(delta_run):
     _first, delta, _full, nick_b = delta_run
-    db = sqlite3.connect("file:%s?mode=ro" % delta["reports"]["index"], uri=True)
+    db = sqlite3.connect("file:%s?mode=ro" % delta["index"], uri=True)
     try:
         assert db.execute("SELECT COUNT(*) FROM objects WHERE dn = ?", (nick_b,)).fetchone()[0] == 0
         assert db.execute("SELECT COUNT(*) FROM vals WHERE key = 'dupnick'").fetchone()[0] == 1  # Nick Dup A's

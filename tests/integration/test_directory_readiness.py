@@ -200,10 +200,10 @@ def test_seeded_defects_are_reported_exactly(forest, full_scan):
     assert [s["parallel"] for s in result["searches"]] == [2]  # the default: two uSNCreated ranges at once
     assert set(result["performance"]) == {"seconds", "objects_per_second", "cpu_seconds", "peak_rss_mb"}
     assert result["reports"] == {"csv": str(out / ("directory-readiness-%s.csv" % forest.dns_domain)),
-                                 "json": str(out / ("directory-readiness-%s.json" % forest.dns_domain)),
-                                 "index": str(out / ("directory-readiness-%s.index.sqlite" % forest.dns_domain))}
+                                 "json": str(out / ("directory-readiness-%s.json" % forest.dns_domain))}
+    assert result["index"] == str(out / ("directory-readiness-%s.index.sqlite" % forest.dns_domain))
     assert (result["scan_type"], result["scan_reason"]) == ("full", "no index of a previous scan (%s)" % result[
-        "reports"]["index"])
+        "index"])
     assert result["objects_read"] == result["summary"]["objects_found"]
     assert "rows" not in result
     kinds = [k for k in ERROR_KINDS if any(k in row["errors"] for row in expected)]
@@ -222,7 +222,9 @@ def test_report_files_are_complete_private_and_agree(forest, full_scan):
     assert sorted_rows(read_csv_rows(result["reports"]["csv"])) == sorted_rows(report["rows"])
     for path in result["reports"].values():
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert sorted(os.listdir(out)) == sorted(os.path.basename(p) for p in result["reports"].values())
+    assert stat.S_IMODE(os.stat(result["index"]).st_mode) == 0o600
+    assert sorted(os.listdir(out)) == sorted(os.path.basename(p) for p in list(result["reports"].values()) + [
+        result["index"]])
 
 
 def test_task_output_holds_counts_not_values(forest, full_scan):

@@ -316,7 +316,6 @@ def run_directory_readiness(params, check_mode=False):
         index_path = index.commit()
         index = None
         paths = writer.commit(trailer)
-        paths["index"] = index_path
     except OSError as err:
         written = writer.size() if writer is not None else 0
         if writer is not None:
@@ -344,6 +343,7 @@ def run_directory_readiness(params, check_mode=False):
         "summary": summary,
         "performance": performance,
         "reports": paths,
+        "index": index_path,
         "warnings": warnings,
     }
     result.update(scan_info)

@@ -135,7 +135,7 @@ def test_a_failed_scan_after_a_good_one_leaves_no_report_of_that_name(tmp_path, 
     result = readiness.run_directory_readiness(params(tmp_path, report_name="scan"))
     out = tmp_path / "out"
     assert sorted(os.listdir(out)) == ["scan.csv", "scan.index.sqlite", "scan.json"] and not result.get("failed")
-    assert result["scan_type"] == "full" and result["reports"]["index"] == str(out / "scan.index.sqlite")
+    assert result["scan_type"] == "full" and result["index"] == str(out / "scan.index.sqlite")
     _scan_with(monkeypatch, lc.LdapError("The scan of DC=corp failed after 4 objects.", kind="scan"))
     with pytest.raises(lc.LdapError):
         readiness.run_directory_readiness(params(tmp_path, report_name="scan"))
