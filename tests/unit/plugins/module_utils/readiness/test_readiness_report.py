@@ -147,7 +147,7 @@ def _good_then_unreachable(tmp_path, monkeypatch, **names):
     _scan_with(monkeypatch)
     readiness.run_directory_readiness(params(tmp_path, **names))
     out = tmp_path / "out"
-    assert len(os.listdir(out)) == 2
+    assert len(os.listdir(out)) == 3  # the reports and the value index
 
     def unreachable(params):
         raise lc.LdapError("Cannot reach dc1.corp.example.com:636: connection refused.", "Check the DC.")
@@ -160,14 +160,15 @@ def _good_then_unreachable(tmp_path, monkeypatch, **names):
 
 def test_a_scan_that_cannot_start_removes_the_named_report(tmp_path, monkeypatch):
     out, message = _good_then_unreachable(tmp_path, monkeypatch, report_name="scan")
-    assert os.listdir(out) == []
+    assert os.listdir(out) == ["scan.index.sqlite"]  # state, not a report: the last good scan's, kept
     assert message == "Cannot reach dc1.corp.example.com:636: connection refused. Remedy: Check the DC."
 
 
 def test_a_scan_that_cannot_start_marks_earlier_default_reports_as_not_this_runs(tmp_path, monkeypatch):
     out, message = _good_then_unreachable(tmp_path, monkeypatch)
     name = "directory-readiness-corp.example.com"
-    assert sorted(os.listdir(out)) == [name + ".csv", name + ".json"]  # forest unknown: kept, but named
+    # forest unknown: kept, but named (and the value index of that earlier run)
+    assert sorted(os.listdir(out)) == [name + ".csv", name + ".index.sqlite", name + ".json"]
     assert message == (
         "Cannot reach dc1.corp.example.com:636: connection refused. No report was written; %s.json in %s is "
         "from an earlier run, not this one. Remedy: Check the DC." % (name, out)), message
