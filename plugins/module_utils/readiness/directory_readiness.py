@@ -168,13 +168,9 @@ def delta_reason(meta, options, states):
         old_states = json.loads(meta["searches"])
     except (KeyError, ValueError, TypeError):
         return "the index of the last scan holds no scan state"
-    changed = [key for key in sorted(options) if old_options.get(key) != options[key]]
-    if changed:
-        return "%s changed since the last scan" % ", ".join(
-            "the rule set" if key == "rules" else key for key in changed)
     if len(old_states) != len(states):
         return "the searches changed since the last scan"
-    for old, new in zip(old_states, states):
+    for old, new in zip(old_states, states):  # the DC first: another DC's schema may differ too
         where = new["base"] or "the global catalog"
         if (old.get("server") or "").lower() != (new["server"] or "").lower():
             return "%s is read from DC %s, the last scan read it from %s (USNs are per DC)" % (
@@ -185,6 +181,10 @@ def delta_reason(meta, options, states):
             return "the invocationId of DC %s changed since the last scan (restored from a backup)" % new["server"]
         if new["usn"] is None or old.get("usn") is None or new["usn"] < old["usn"]:
             return "the highestCommittedUSN of DC %s is below the last scan's" % new["server"]
+    changed = [key for key in sorted(options) if old_options.get(key) != options[key]]
+    if changed:
+        return "%s changed since the last scan" % ", ".join(
+            "the rule set" if key == "rules" else key for key in changed)
     return None
 
 
