@@ -30,9 +30,14 @@ description:
     without mail and distribution groups without proxyAddresses. O(ignore) skips more."
   - The offending values go to a CSV and a JSON file in O(output_dir) (written under temporary names and
     renamed when the scan is complete). The task result holds counts only, unless O(show_values=true).
-  - Streams the directory - memory grows with the distinct values kept for duplicate detection, not with
-    the number of objects - and keeps every DC busy with asynchronous paged searches, O(parallel) per domain
-    (each over a range of uSNCreated, on a connection of its own).
+  - Streams the directory and keeps every DC busy with asynchronous paged searches, O(parallel) per domain
+    (each over a range of uSNCreated, on a connection of its own). What the rules find and every value the
+    duplicate rules compare go to a value index (SQLite) next to the report; duplicates are found there once
+    the scan is complete, so memory does not grow with the directory.
+  - "Re-scans read only what changed (O(scan=auto)): the index keeps, per search, the DC's dnsHostName, its
+    invocationId and highestCommittedUSN (read before the search); the next scan of the same DC reads the
+    objects whose uSNChanged is higher, removes the deleted ones and those moved out of the scanned subtrees,
+    and reports what a full scan would report, duplicates across the whole directory included."
   - Read-only in the directory. Runs on the controller, whatever the play's hosts are.
 author:
   - ems.enable contributors (@ems-enable)
@@ -111,16 +116,36 @@ options:
         1000. They are personal data; by default the result holds counts only.
     type: bool
     default: false
+  scan:
+    description:
+      - V(auto) reads only the objects changed since the last scan (a delta) when the value index of that scan,
+        C(<report_name>.index.sqlite) in O(output_dir), allows it, else the whole directory (RV(scan_reason)
+        says why). A full scan is needed when there is no index, when the DC of a search is another one than
+        the last scan's (USNs are per DC) or was restored (its invocationId changed), when the rules or the
+        options (O(filter), O(search_base), O(ignore), O(global_catalog), the attributes read) changed, or when
+        an OU or container in the scanned subtrees was renamed or moved. An unreadable index gives a full scan
+        and a warning.
+      - V(full) always reads the whole directory (and rebuilds the index).
+      - V(delta) fails, in one line with the reason, when no delta is possible.
+      - Deleted objects leave the index through their tombstones (the show-deleted control) when the account is
+        in BUILTIN\\Administrators, the only group AD lets list deleted objects by default; for any other
+        account the delta reads the objectGUID of every selected object instead, with a warning.
+    type: str
+    choices: [auto, full, delta]
+    default: auto
 attributes:
   check_mode:
     support: full
-    description: Read-only in the directory; check mode scans and writes the same reports.
+    description: Read-only in the directory; check mode scans and writes the same reports and value index.
 notes:
   - Differences from IdFix 2.6.0.3, all documented in the collection's docs/readiness.md, -
     msExchRecipientTypeDetails is compared as a number (IdFix compares text that never matches);
     the first holder of a duplicated value is reported once per value; case-insensitive comparison
     uses Unicode lower case.
-  - A DC that stops during the scan fails the task, naming the DC and the search; no report is published.
+  - A DC that stops during the scan fails the task, naming the DC and the search; no report is published, and the
+    index of the last good scan stays.
+  - Report rows are in DN order (then IdFix's rule order); the first holder of a duplicated value is the first in
+    that order, in full and delta scans alike.
 seealso:
   - module: ems.enable.ad_forest_info
   - name: IdFix (microsoft/idfix)
@@ -232,8 +257,33 @@ summary:
       description: Duplicate rows per attribute.
       type: dict
     distinct_values_tracked:
-      description: Distinct values kept for duplicate detection (what memory grows with).
+      description: Distinct values compared for duplicates (in the value index, not in memory).
       type: int
+scan_type:
+  description: V(full) or V(delta) (only the objects changed since the last scan were read).
+  returned: success
+  type: str
+  sample: delta
+scan_reason:
+  description: Why a full scan was needed, or what the delta started from.
+  returned: success
+  type: str
+  sample: DC=corp,DC=example,DC=com is read from DC dc2.corp.example.com, the last scan read it from
+    dc1.corp.example.com (USNs are per DC)
+objects_read:
+  description: Objects the searches of this run returned (a delta - the changed ones).
+  returned: success
+  type: int
+objects_removed:
+  description: Objects a delta removed from the index (deleted, or moved out of the scanned subtrees).
+  returned: success
+  type: int
+deletions_found_by:
+  description:
+    - How a delta found deleted objects - V(tombstones) or V(enumeration) (every objectGUID read; the account
+      is not an administrator). Null for a full scan.
+  returned: success
+  type: str
 performance:
   description: Scan time, objects per second, CPU seconds and peak resident memory (MB) of the process.
   returned: success
@@ -246,11 +296,19 @@ reports:
   contains:
     csv:
       description: "CSV, one row per offending value - dn, object_class, attribute, value, errors (;-separated),
-        suggested_value, action (IdFix's edit, complete or remove). Cells starting with = + - @ get a leading ' ."
+        suggested_value, action (IdFix's edit, complete or remove), usn_changed and when_changed (the object's,
+        for the concurrency check of ems.enable.directory_remediation). Cells starting with = + - @ get a
+        leading ' ."
       type: str
     json:
       description: The same rows plus the scan's settings, summary and performance; C(complete) is true.
       type: str
+index:
+  description:
+    - Path of the value index (SQLite, mode 0600, next to the reports) the next scan starts from - every object's
+      findings and compared values, and the state of each search's DC. It holds personal data, as the reports do.
+  returned: success
+  type: str
 checks:
   description:
     - The scan as precondition checks, the form the C(ems.enable.onboarding) output draws as its PASS / WARN /
@@ -272,7 +330,7 @@ rows:
   sample:
     - {dn: "CN=Ann Lee,OU=Staff,DC=corp,DC=example,DC=com", object_class: user, attribute: userPrincipalName,
        value: "ann lee@corp.local", errors: [character, top_level_domain], suggested_value: "annlee@corp.local",
-       action: edit}
+       action: edit, usn_changed: 41377, when_changed: "20261206061200.0Z"}
 rows_truncated:
   description: Whether RV(rows) holds fewer rows than the report.
   returned: when show_values

@@ -48,7 +48,17 @@ options:
         there is something to change (each apply keeps its own undo); with O(mode=undo) it is read.
     type: path
     required: true
+  show_values:
+    description:
+      - Return RV(rows), the outcome of each decided row with its DN. DNs are personal data; by default the result
+        holds counts only (RV(summary)).
+    type: bool
+    default: false
 notes:
+  - "Concurrency: a row is written only when the object still holds the scanned value and - when the report
+    carries the object's C(usn_changed) and this run writes to the DC the scan read - the object's uSNChanged is
+    still the scanned one (an object changed since the scan in any attribute is a conflict). USNs are per DC:
+    against another DC only the values are compared, with a warning."
   - Duplicates are searched in the default naming context of the DC the module binds to (the domain); in a
     forest of several domains, apply each domain's rows against a DC of that domain.
 seealso:
@@ -94,7 +104,7 @@ rows:
     - One outcome per decided row - C(where) (C(line N) of the CSV, C(row N) of the JSON, C(record N) of the
       undo LDIF), C(dn), C(attribute), C(decision), C(status) (V(change) in check mode, V(changed),
       V(already_applied), V(completed), V(skipped), V(conflict), V(deleted), V(refused), V(failed)) and C(reason).
-  returned: success
+  returned: when O(show_values=true)
   type: list
   elements: dict
 undo_file:

@@ -97,7 +97,7 @@ def check_lab_preflight() -> None:
 
 
 @contextlib.contextmanager
-def seeded_readiness_lab(forest, tag, users=0):
+def seeded_readiness_lab(forest, tag, users=0, dcs=1):
     """A lab of its own with one forest seeded with IdFix defects (tests/lab/readiness_defects.py),
     always removed: the directory readiness and remediation tests."""
     check_lab_preflight()
@@ -105,7 +105,7 @@ def seeded_readiness_lab(forest, tag, users=0):
     the_lab = emslab.Lab(state, env=project_env(), log=lambda msg: print(msg, file=sys.stderr))
     try:
         try:
-            the_lab.up([emslab.ForestSpec(forest, "2008_R2", schema="2012_R2", users=users)])
+            the_lab.up([emslab.ForestSpec(forest, "2008_R2", schema="2012_R2", users=users, dcs=dcs)])
             readiness_defects.seed(the_lab, forest, os.path.join(state, "seed"))
         except (emslab.LabError, RuntimeError) as exc:
             pytest.fail("the seeded forest did not start (logs in %s): %s" % (state, exc), pytrace=False)

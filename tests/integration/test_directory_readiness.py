@@ -72,7 +72,14 @@ def row_key(row):
 
 
 def sorted_rows(rows):
-    return sorted(rows, key=row_key)
+    """Rows without the object's uSNChanged and whenChanged (asserted present), sorted."""
+    stripped = []
+    for row in rows:
+        row = dict(row)
+        if "usn_changed" in row:
+            assert isinstance(row.pop("usn_changed"), int) and row.pop("when_changed").endswith("Z"), row
+        stripped.append(row)
+    return sorted(stripped, key=row_key)
 
 
 def expected_summary(base_dn):
@@ -194,6 +201,10 @@ def test_seeded_defects_are_reported_exactly(forest, full_scan):
     assert set(result["performance"]) == {"seconds", "objects_per_second", "cpu_seconds", "peak_rss_mb"}
     assert result["reports"] == {"csv": str(out / ("directory-readiness-%s.csv" % forest.dns_domain)),
                                  "json": str(out / ("directory-readiness-%s.json" % forest.dns_domain))}
+    assert result["index"] == str(out / ("directory-readiness-%s.index.sqlite" % forest.dns_domain))
+    assert (result["scan_type"], result["scan_reason"]) == ("full", "no index of a previous scan (%s)" % result[
+        "index"])
+    assert result["objects_read"] == result["summary"]["objects_found"]
     assert "rows" not in result
     kinds = [k for k in ERROR_KINDS if any(k in row["errors"] for row in expected)]
     assert [(c["id"], c["status"]) for c in result["checks"]] == [("readiness.%s" % k, "warn") for k in kinds]
@@ -211,7 +222,9 @@ def test_report_files_are_complete_private_and_agree(forest, full_scan):
     assert sorted_rows(read_csv_rows(result["reports"]["csv"])) == sorted_rows(report["rows"])
     for path in result["reports"].values():
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    assert sorted(os.listdir(out)) == sorted(os.path.basename(p) for p in result["reports"].values())
+    assert stat.S_IMODE(os.stat(result["index"]).st_mode) == 0o600
+    assert sorted(os.listdir(out)) == sorted(os.path.basename(p) for p in list(result["reports"].values()) + [
+        result["index"]])
 
 
 def test_task_output_holds_counts_not_values(forest, full_scan):
@@ -337,6 +350,7 @@ def test_role_prints_counts_and_fails_on_request(rlab, forest, tmp_path):
     for row in seed.expected_rows(forest.base_dn):  # counts only, no values
         assert row["dn"] not in output
     assert sorted(os.listdir(out)) == ["directory-readiness-%s.csv" % forest.dns_domain,
+                                       "directory-readiness-%s.index.sqlite" % forest.dns_domain,
                                        "directory-readiness-%s.json" % forest.dns_domain]
 
 
@@ -376,10 +390,10 @@ def test_bad_input_fails_before_scanning(rlab, forest, tmp_path):
 
 
 def _partial_has_rows(out):
-    for path in glob.glob(str(out / ".directory-readiness-*.json.partial-*")):
-        with open(path, encoding="utf-8") as handle:
-            if '"rows": [\n  {' in handle.read():
-                return True
+    """The scan is under way: its partial index (written after every page) holds a few hundred objects."""
+    for path in glob.glob(str(out / ".directory-readiness-*.index.partial-*")):
+        if os.path.getsize(path) >= 64 * 1024:
+            return True
     return False
 
 
@@ -390,8 +404,8 @@ def test_dc_stopped_mid_scan_fails_clearly_and_publishes_no_report(rlab, forest,
     proc = subprocess.Popen(["ip", "netns", "exec", rlab.ctl_netns] + cmd, env=rlab.env(NO_RUN_REPORT),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        # Stop the DC once the first report row is in the partial JSON: the scan is then under way
-        # (the seeded defects are spread over ~2,100 objects read 2 per page: seconds).
+        # Stop the DC once the partial index holds a few hundred objects: the scan is then under way
+        # (~2,100 objects read 2 per page: seconds).
         deadline = time.monotonic() + 120
         while not _partial_has_rows(out):
             assert proc.poll() is None, "the scan ended before it could be interrupted: " + proc.stdout.read()

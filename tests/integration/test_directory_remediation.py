@@ -108,6 +108,7 @@ def scan(rlab, forest, tmp):
 
 
 def remediate(rlab, forest, tmp, check=False, **args):
+    args.setdefault("show_values", True)  # the rows (with DNs) only on request
     proc, (result,) = run_module(rlab, tmp, "ems.enable.directory_remediation", conn_args(forest, **args),
                                  check=check)
     return result
@@ -126,6 +127,10 @@ def test_scan_decide_check_apply_rescan_undo(rlab, forest, tmp_path):
     ldap_tool(rlab, forest, "ldapmodify", text="dn: %s\nchangetype: modify\nreplace: mailNickname\n"
               "mailNickname: .othernick\n-\n" % dot_nick)
     ldap_tool(rlab, forest, "ldapdelete", "CN=Long Given,OU=Sales,OU=%s,%s" % (seed.OU, forest.base_dn))
+    # another attribute of an object with a decided row: its value is as scanned, its uSNChanged is not
+    proxy_space = "CN=Proxy Space,OU=Sales,OU=%s,%s" % (seed.OU, forest.base_dn)
+    ldap_tool(rlab, forest, "ldapmodify", text="dn: %s\nchangetype: modify\nreplace: description\n"
+              "description: touched by someone else\n-\n" % proxy_space)
     before = dump(rlab, forest)
 
     check = remediate(rlab, forest, tmp_path, check=True, decisions_file=str(decisions), undo_file=str(undo))
@@ -134,6 +139,10 @@ def test_scan_decide_check_apply_rescan_undo(rlab, forest, tmp_path):
     by_cn = {r["dn"].split(",", 1)[0][3:]: r for r in check["rows"]}
     assert by_cn["Dot Nick"]["status"] == "conflict"
     assert by_cn["Long Given"]["status"] == "deleted"
+    assert by_cn["Proxy Space"]["status"] == "conflict", by_cn["Proxy Space"]
+    assert by_cn["Proxy Space"]["reason"].startswith("the object changed since the scan (uSNChanged ")
+    assert "rows" not in remediate(rlab, forest, tmp_path, check=True, decisions_file=str(decisions),
+                                   undo_file=str(undo), show_values=False)
     assert by_cn["Upn Tld"]["status"] == "refused" and "character" in by_cn["Upn Tld"]["reason"]
     assert by_cn["Proxy Tld"]["status"] == "refused" and "duplicate" in by_cn["Proxy Tld"]["reason"]
     assert by_cn["Upn Long"]["status"] == "refused"  # IdFix's own suggestion still fails (format, domain part)

@@ -535,7 +535,9 @@ def test_assess_writes_the_four_reports(assess_run):
     # ... inside the run's own folder, linked relatively from the reports, nothing linked outside it
     readiness = report / "directory-readiness"
     expected = sorted("directory-readiness-%s.%s" % (f, ext) for f in forests for ext in ("csv", "json"))
-    assert sorted(p.name for p in readiness.iterdir()) == expected
+    # next to them the value index each scan keeps for the next one (state, not a report: not linked)
+    assert sorted(p.name for p in readiness.iterdir()) == sorted(
+        expected + ["directory-readiness-%s.index.sqlite" % f for f in forests])
     assert not (tmp / "reports" / "directory-readiness").exists()
     assert sorted(f["href"] for f in model["files"]) == ["directory-readiness/" + name for name in expected]
     html_links = re.findall(r'href="([^"]*)"', (report / "report.html").read_text())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fnmatch
+import json
 import re
 import resource
 import time
@@ -18,6 +19,7 @@ import time
 from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
 from ansible_collections.ems.enable.plugins.module_utils.ad import rules as ad_rules
 from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.readiness import index as vindex
 from ansible_collections.ems.enable.plugins.module_utils.readiness import report
 from ansible_collections.ems.enable.plugins.module_utils.readiness import rules
 from ansible_collections.ems.enable.plugins.module_utils.readiness import scan
@@ -39,6 +41,7 @@ READINESS_SPEC = dict(
     report_name=dict(type="str"),
     fail_on=dict(type="list", elements="str", default=[], choices=list(rules.ERROR_KINDS)),
     show_values=dict(type="bool", default=False),
+    scan=dict(type="str", default="auto", choices=["auto", "full", "delta"]),
 )
 READINESS_KWARGS = {}
 
@@ -146,8 +149,80 @@ def peak_rss_mb():
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
 
 
+def _options(params, the_plan):
+    """What the findings depend on besides the directory, one entry per item (a change names it)."""
+    return {
+        "rules": rules.rules_fingerprint(ad_facts.routable_tlds()),
+        "filter": params["filter"],
+        "search_base": [t.base for t in the_plan.tasks],
+        "global_catalog": the_plan.global_catalog,
+        "ignore": params["ignore"],
+        "attributes": the_plan.attributes,
+    }
+
+
+def delta_reason(meta, options, states):
+    """Why the last scan's index cannot be brought up to date by a delta (None: it can)."""
+    try:
+        old_options = json.loads(meta["options"])
+        old_states = json.loads(meta["searches"])
+    except (KeyError, ValueError, TypeError):
+        return "the index of the last scan holds no scan state"
+    if len(old_states) != len(states):
+        return "the searches changed since the last scan"
+    for old, new in zip(old_states, states):  # the DC first: another DC's schema may differ too
+        where = new["base"] or "the global catalog"
+        if (old.get("server") or "").lower() != (new["server"] or "").lower():
+            return "%s is read from DC %s, the last scan read it from %s (USNs are per DC)" % (
+                where, new["server"], old.get("server"))
+        if not new["invocation_id"]:
+            return "the invocationId of DC %s could not be read (dsServiceName in its rootDSE)" % new["server"]
+        if old.get("invocation_id") != new["invocation_id"]:
+            return "the invocationId of DC %s changed since the last scan (restored from a backup)" % new["server"]
+        if new["usn"] is None or old.get("usn") is None or new["usn"] < old["usn"]:
+            return "the highestCommittedUSN of DC %s is below the last scan's" % new["server"]
+    changed = [key for key in sorted(options) if old_options.get(key) != options[key]]
+    if changed:
+        return "%s changed since the last scan" % ", ".join(
+            "the rule set" if key == "rules" else key for key in changed)
+    return None
+
+
+def _container_reason(index, changed):
+    """A renamed or moved OU or container changes the DNs below it without changing those objects."""
+    fresh = []
+    for guid, dn, created in changed:
+        stored = index.container_dn(guid)
+        if stored is not None and stored.lower() != dn.lower():
+            return "%s was renamed or moved since the last scan (the DNs below it changed)" % dn
+        if stored is None:
+            fresh.append((guid, dn, created))
+    return fresh
+
+
+def _choose_scan(params, name, options, states, warnings):
+    """(index, "full"|"delta", reason). A delta starts from a copy of the last index."""
+    if params["scan"] == "full":
+        return None, "full", "scan=full"
+    try:
+        index = vindex.ValueIndex.load(params["output_dir"], name)
+    except vindex.IndexUnusable as err:
+        reason = str(err)
+        if not reason.startswith("no index"):
+            warnings.append("scan: the index of the last scan is unusable (%s); a full scan rebuilds it." % reason)
+            reason = "the index of the last scan is unusable"
+        return None, "full", reason
+    reason = delta_reason(index.meta(), options, states)
+    if reason:
+        index.discard()
+        return None, "full", reason
+    return index, "delta", "the index of the last scan is up to date with %s; only objects changed since then are " \
+        "read" % ", ".join("%s at USN %s" % (old["server"], old["usn"]) for old in json.loads(index.meta()["searches"]))
+
+
 def run_directory_readiness(params, check_mode=False):
-    """Read-only scan of one forest; identical in check mode (the report files are written in both)."""
+    """Read-only scan of one forest; identical in check mode (the report files and the index are written in
+    both)."""
     params = dict(params)
     warnings = _validate(params)
     started = time.time()
@@ -158,9 +233,31 @@ def run_directory_readiness(params, check_mode=False):
     except lc.LdapError as err:
         raise report.discard_before_scan(params["output_dir"], params.get("report_name"), err) from None
     writer = None
+    index = None
     try:
         warnings.extend(the_plan.warnings)
         name = params.get("report_name") or report.DEFAULT_PREFIX + the_plan.forest
+        states = scan.dc_states(the_plan)
+        options = _options(params, the_plan)
+        index, scan_type, reason = _choose_scan(params, name, options, states, warnings)
+        if index is not None:
+            since = [json.loads(index.meta()["searches"])[i]["usn"] for i in range(len(states))]
+            fresh = _container_reason(index, scan.containers(the_plan, above=since))
+            if isinstance(fresh, str):
+                index.discard()
+                index, scan_type, reason = None, "full", fresh
+            else:
+                unknown = [dn for _guid, dn, created in fresh if created is not None and created <= min(since)]
+                if unknown:
+                    index.discard()
+                    index, scan_type, reason = None, "full", (
+                        "%s was moved into the scanned subtrees since the last scan" % unknown[0])
+                else:
+                    index.set_containers([(guid, dn) for guid, dn, _created in fresh])
+        if index is None and params["scan"] == "delta":
+            raise lc.LdapError("scan: delta is not possible: %s." % reason,
+                               "Run with scan=auto (a full scan when a delta is not possible) or scan=full.",
+                               kind="input")
         header = {
             "tool": "ems.enable.directory_readiness",
             "rules": rules.TABLE["source"],
@@ -170,39 +267,69 @@ def run_directory_readiness(params, check_mode=False):
             "search_bases": [t.base for t in the_plan.tasks],
             "ignore": params["ignore"],
             "attributes": the_plan.attributes,
+            "scan_type": scan_type,
+            "scan_reason": reason,
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         }
         writer = report.ReportWriter(params["output_dir"], name, header)
         writer.keep = SHOW_VALUES_LIMIT if params["show_values"] else 0
+        removed, deletions = 0, None
         with contextlib.ExitStack() as spills:
             def new_spill():
                 return rules.SpillFile(spills.enter_context(report.spill_file(params["output_dir"])))
 
-            engine = rules.RuleEngine(ad_facts.routable_tlds(), writer.row, spill=new_spill(),
+            if index is None:
+                index = vindex.ValueIndex.create(params["output_dir"], name)
+                index.set_containers([(guid, dn) for guid, dn, _created in scan.containers(the_plan) if guid])
+            engine = rules.RuleEngine(ad_facts.routable_tlds(), writer.row, index=index,
                                       ignore=rules.IgnoreList(params["ignore"]))
-            scan.run(the_plan, engine, params, progress=writer.flush, new_spill=new_spill)
+            if scan_type == "delta":
+                read, removed, deletions = scan.run_delta(the_plan, engine, params, since)
+                if deletions == "enumeration":
+                    warnings.append(
+                        "scan: this account is not in BUILTIN\\Administrators, the only group AD lets list deleted "
+                        "objects by default; the delta found deletions by reading the objectGUID of every object "
+                        "instead (a lighter full pass). An administrator's delta reads only the tombstones.")
+            else:
+                def progress():
+                    index.checkpoint()
+                    writer.flush()
+
+                scan.run(the_plan, engine, params, progress=progress, new_spill=new_spill)
+                read = engine.found
+            summary = engine.finish()
+        index.set_meta({"format": str(vindex.INDEX_FORMAT), "options": options, "searches": states,
+                        "scan_type": scan_type,
+                        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         elapsed = time.monotonic() - clock
-        summary = engine.summary()
         searches = [t.describe() for t in the_plan.tasks]
         performance = {
             "seconds": round(elapsed, 2),
-            "objects_per_second": round(engine.found / elapsed, 1) if elapsed > 0 else None,
+            "objects_per_second": round(read / elapsed, 1) if elapsed > 0 else None,
             "cpu_seconds": round(time.process_time() - cpu, 2),
             "peak_rss_mb": peak_rss_mb(),
         }
-        trailer = {"finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "searches": searches,
-                   "summary": summary, "performance": performance}
+        scan_info = {"scan_type": scan_type, "scan_reason": reason, "objects_read": read, "objects_removed": removed,
+                     "deletions_found_by": deletions}
+        trailer = dict(scan_info, finished=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), searches=searches,
+                       summary=summary, performance=performance)
+        index_path = index.commit()
+        index = None
         paths = writer.commit(trailer)
     except OSError as err:
         written = writer.size() if writer is not None else 0
         if writer is not None:
             writer.abort()
+        if index is not None:
+            index.discard()
         if err.errno == errno.ENOSPC:
             raise report.disk_full(params["output_dir"], written) from None
         raise
     except BaseException:
         if writer is not None:
             writer.abort()
+        if index is not None:
+            index.discard()
         raise
     finally:
         the_plan.close()
@@ -216,8 +343,10 @@ def run_directory_readiness(params, check_mode=False):
         "summary": summary,
         "performance": performance,
         "reports": paths,
+        "index": index_path,
         "warnings": warnings,
     }
+    result.update(scan_info)
     if params["show_values"]:
         result["rows"] = writer.kept
         result["rows_truncated"] = summary["errors"] > len(writer.kept)

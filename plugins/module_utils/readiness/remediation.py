@@ -15,11 +15,13 @@ Flow (every step before the first write can fail without changing anything):
 5. apply the changes, one modify per row; a refused write is reported for its row, and the undo LDIF
    is rewritten (atomically) with the changes that were made.
 
-Concurrency is checked on values only: the scan's report carries no uSNChanged/whenChanged. A row is
-written only when the attribute still holds exactly the scanned value (for proxyAddresses, the value
-is still one of the object's values), and the modify itself is conditional (single-valued attributes:
-delete of the scanned value + add of the new one in one request, so a value changed in between makes
-the DC refuse the request instead of overwriting it).
+Concurrency: a row is written only when the attribute still holds exactly the scanned value (for
+proxyAddresses, the value is still one of the object's values) and - when the report carries the
+object's uSNChanged (reports since issue 17) and this run writes to the DC the scan read (USNs are per
+DC) - the object's uSNChanged is still the scanned one: an object changed since the scan in any
+attribute is a conflict, left as it is (scan again). The modify itself is conditional (single-valued
+attributes: delete of the scanned value + add of the new one in one request, so a value changed in
+between makes the DC refuse the request instead of overwriting it).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ REMEDIATION_SPEC = dict(
     mode=dict(type="str", default="apply", choices=["apply", "undo"]),
     decisions_file=dict(type="path"),
     undo_file=dict(type="path", required=True),
+    show_values=dict(type="bool", default=False),
 )
 REMEDIATION_KWARGS = {"required_if": [("mode", "apply", ("decisions_file",))]}
 _FORMULA = report._FORMULA_CHARS  # pylint: disable=protected-access  # the CSV's own escaping
@@ -65,9 +68,9 @@ class Row:
     """One decided row of the report."""
 
     __slots__ = ("where", "dn", "attribute", "values", "decision", "new_value", "suggested", "status", "reason",
-                 "before", "after")
+                 "before", "after", "usn")
 
-    def __init__(self, where, dn, attribute, values, decision, new_value, suggested):
+    def __init__(self, where, dn, attribute, values, decision, new_value, suggested, usn=None):
         self.where = where  # "row 12" (JSON) or "line 12" (CSV)
         self.dn = dn
         self.attribute = attribute
@@ -78,6 +81,7 @@ class Row:
         self.status = None
         self.reason = None
         self.before = self.after = None
+        self.usn = usn  # the object's uSNChanged when it was scanned (None: not in the report)
 
     def outcome(self):
         out = {"where": self.where, "dn": self.dn, "attribute": self.attribute, "decision": self.decision,
@@ -97,7 +101,8 @@ def _csv_unquote(text):
 def _csv_rows(path):
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        missing = [c for c in report.CSV_COLUMNS + ("decision",) if c not in (reader.fieldnames or [])]
+        missing = [c for c in report.CSV_COLUMNS + ("decision",)
+                   if c not in (reader.fieldnames or []) and c not in report.OPTIONAL_COLUMNS]
         if missing:
             raise _input("decisions_file: %s: the CSV lacks the column%s %s (the scan's columns plus decision "
                          "and new_value)." % (path, "s" if len(missing) > 1 else "", ", ".join(missing)))
@@ -106,7 +111,7 @@ def _csv_rows(path):
             values = [None] if raw == "" else list(dict.fromkeys([_csv_unquote(raw), raw]))
             yield ("line %d" % reader.line_num, record.get("dn") and _csv_unquote(record["dn"]), record.get("attribute"),
                    values, record.get("decision"), _csv_unquote(record.get("new_value") or "") or None,
-                   _csv_unquote(record.get("suggested_value") or "") or None)
+                   _csv_unquote(record.get("suggested_value") or "") or None, record.get("usn_changed") or None)
 
 
 def _json_rows(path):
@@ -127,7 +132,20 @@ def _json_rows(path):
             if record.get(field) is not None and not isinstance(record[field], str):
                 raise _input("decisions_file: row %d: field %s: must be a string." % (index, field))
         yield ("row %d" % index, record.get("dn"), record.get("attribute"), [record.get("value") or None],
-               record.get("decision"), record.get("new_value") or None, record.get("suggested_value") or None)
+               record.get("decision"), record.get("new_value") or None, record.get("suggested_value") or None,
+               record.get("usn_changed"))
+
+
+def scanned_dcs(path):
+    """The DCs a JSON report's scan read (its searches); empty for a CSV (no room for them)."""
+    if not path.lower().endswith(".json"):
+        return set()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return set()
+    return {str(s.get("server") or "").lower() for s in data.get("searches") or [] if isinstance(s, dict)} - {""}
 
 
 def read_decisions(path):
@@ -144,7 +162,7 @@ def read_decisions(path):
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise _input("decisions_file: cannot read %s: %s." % (path, exc)) from None
     rows, undecided, seen = [], 0, {}
-    for where, dn, attribute, values, decision, new_value, suggested in records:
+    for where, dn, attribute, values, decision, new_value, suggested, usn in records:
         decision = (decision or "").strip().lower()
         if not decision:
             undecided += 1
@@ -172,6 +190,12 @@ def read_decisions(path):
         elif new_value and decision != "skip":
             raise _input("decisions_file: %s: field new_value: only an edit takes a value (decision is %s)." % (
                 where, decision))
+        if usn is not None:
+            try:
+                usn = int(usn)
+            except (TypeError, ValueError):
+                raise _input("decisions_file: %s: field usn_changed: %r is not a number (the scan's uSNChanged)."
+                             % (where, usn)) from None
         if decision == "remove" and values == [None]:
             raise _input("decisions_file: %s: field decision: remove, but the row has no value." % where)
         key = (dn.lower(), attribute, (values[0] or "").lower() if attribute in MULTI_VALUED else "")
@@ -181,7 +205,7 @@ def read_decisions(path):
         if decision not in ("skip", "complete"):
             seen[key] = where
         rows.append(Row(where, dn, attribute, values, decision, new_value if decision == "edit" else None,
-                        suggested))
+                        suggested, usn))
     return rows, undecided
 
 
@@ -210,6 +234,7 @@ def _rule_errors(engine_rows, tlds, dn, entry, attribute, value, others):
     del engine_rows[:]
     engine = rules.RuleEngine(tlds, engine_rows.append)
     engine.process(dn, raw)
+    engine.finish()
     return sorted({kind for row in engine_rows if row["attribute"] == attribute and row["value"] == value
                    for kind in row["errors"]})
 
@@ -224,11 +249,12 @@ def _holders(conn, bases, attribute, value, dn):
     return found
 
 
-def plan(conn, rows):
-    """Set each row's status: change, complete, skip, already_applied, conflict, deleted, refused."""
+def plan(conn, rows, compare_usn=False):
+    """Set each row's status: change, complete, skip, already_applied, conflict, deleted, refused.
+    compare_usn: the scan read this DC, the rows' uSNChanged can be compared with the object's."""
     tlds = ad_facts.routable_tlds()
     bases = lc.all_text(conn.root_dse, "defaultNamingContext")
-    attrs = list(rules.QUERY_ATTRIBUTES)
+    attrs = list(rules.QUERY_ATTRIBUTES) + ["uSNChanged"]
     entries = {}
     claimed = {}
     engine_rows = []
@@ -268,6 +294,12 @@ def plan(conn, rows):
             continue
         if row.decision == "complete":
             row.status, row.reason = "completed", "accepted as is (the scan reports it again, as IdFix does)"
+            continue
+        now_usn = lc.first(entry, "uSNChanged")
+        if compare_usn and row.usn is not None and now_usn is not None and now_usn != str(row.usn):
+            row.status = "conflict"
+            row.reason = ("the object changed since the scan (uSNChanged %s, now %s); left as it is - scan again"
+                          % (row.usn, now_usn))
             continue
         others = [v for v in current if v != scanned] if multi else []
         errors = _rule_errors(engine_rows, tlds, row.dn, entry, row.attribute, target, others)
@@ -429,8 +461,10 @@ def run_directory_remediation(params, check_mode=False):
     params = dict(params)
     warnings = lc.validate_params(params)
     undo_path = params["undo_file"]
+    scanned_on = None
     if params["mode"] == "apply":
         rows, undecided = read_decisions(params["decisions_file"])
+        scanned_on = scanned_dcs(params["decisions_file"])
         parent = os.path.dirname(os.path.abspath(undo_path))
         if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
             raise _input("undo_file: the directory %s does not exist or is not writable." % parent)
@@ -442,7 +476,14 @@ def run_directory_remediation(params, check_mode=False):
     conn = lc.connect(params)
     try:
         if params["mode"] == "apply":
-            plan(conn, rows)
+            here = {conn.server.lower(), (lc.first(conn.root_dse, "dnsHostName") or "").lower()}
+            compare_usn = bool(scanned_on) and bool(here & scanned_on)
+            if not compare_usn and any(row.usn is not None for row in rows):
+                warnings.append(
+                    "decisions_file: uSNChanged not compared (USNs are per DC): %s; each value is compared." % (
+                        "the report does not name the DC it read (a CSV)" if not scanned_on else
+                        "the scan read %s, this run writes to %s" % (", ".join(sorted(scanned_on)), conn.server)))
+            plan(conn, rows, compare_usn)
         else:
             _plan_undo(conn, rows)
         todo = [row for row in rows if row.status == "change"]
@@ -467,16 +508,19 @@ def run_directory_remediation(params, check_mode=False):
         "mode": params["mode"],
         "server": conn.server,
         "summary": summary,
-        "rows": [row.outcome() for row in rows],
         "diff": _diff(rows),
         "warnings": warnings,
     }
+    if params.get("show_values"):  # DNs are personal data: only on request, as directory_readiness's rows
+        result["rows"] = [row.outcome() for row in rows]
     if params["mode"] == "apply" and summary["changed"]:
         result["undo_file"] = undo_path
     if summary["failed"]:
         result["failed"] = True
-        result["msg"] = "%s change%s refused by %s (see rows); %s made, undo LDIF %s." % (
-            summary["failed"], "" if summary["failed"] == 1 else "s", conn.server, summary["changed"], undo_path)
+        result["msg"] = "%s change%s refused by %s (%s); %s made, undo LDIF %s." % (
+            summary["failed"], "" if summary["failed"] == 1 else "s", conn.server,
+            "see rows" if params.get("show_values") else "show_values=true lists the rows", summary["changed"],
+            undo_path)
     return result
 
 

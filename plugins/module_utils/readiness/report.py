@@ -23,7 +23,9 @@ import tempfile
 
 from ansible_collections.ems.enable.plugins.module_utils.ad.ldap_client import LdapError
 
-CSV_COLUMNS = ("dn", "object_class", "attribute", "value", "errors", "suggested_value", "action")
+CSV_COLUMNS = ("dn", "object_class", "attribute", "value", "errors", "suggested_value", "action", "usn_changed",
+               "when_changed")
+OPTIONAL_COLUMNS = ("usn_changed", "when_changed")  # reports of earlier versions lack them
 REPORT_FORMAT = "ems.enable.directory_readiness/1"
 DEFAULT_PREFIX = "directory-readiness-"  # default report name: directory-readiness-<forest>
 # Spreadsheet formula injection (OWASP "CSV injection"): a cell starting with one of these is
@@ -95,7 +97,8 @@ class ReportWriter:
     def row(self, row):
         self._csv.writerow((_csv_cell(row["dn"]), _csv_cell(row["object_class"]), row["attribute"],
                             _csv_cell(row["value"]), ";".join(row["errors"]), _csv_cell(row["suggested_value"]),
-                            row["action"]))
+                            row["action"], "" if row.get("usn_changed") is None else row["usn_changed"],
+                            row.get("when_changed") or ""))
         self._json.write(("\n  " if self._first else ",\n  ") + self._dumps(row))
         self._first = False
         if len(self.kept) < self.keep:

@@ -20,16 +20,17 @@ this module is the engine that runs them with IdFix's semantics:
   Every holder of a duplicated value is reported (IdFix's documented behaviour: "All duplicate values
   will be displayed as errors").
 
-Memory: for duplicate detection the engine keeps, per distinct value, one dict entry (the value's
-hash -> the file offset of its first holder). Holders (DN, object class, the value) are appended to
-a spill file, read back only when a duplicate is found: memory grows with the distinct values, never
-with whole entries. Hash collisions are resolved by comparing the real values read back.
+Memory: the engine keeps nothing per object. Each object goes to the scan's value index
+(readiness/index.py, SQLite): its status, its offending values and every value a duplicate rule
+compares. finish() finds the duplicates there by SQL and emits the report rows in the index's fixed
+order (DN, rule order, value order), so the rows do not depend on the order the DCs answered in, and a
+delta re-scan (which updates the index) gives the rows a full scan gives.
 
 Deviations from IdFix 2.6.0.3 (documented in docs/readiness.md):
 - msExchRecipientTypeDetails is compared as a number; IdFix compares its text with "0x1000" etc.,
   which never matches the decimal text AD returns.
-- A duplicate's first holder is reported once per value (IdFix adds it only when the duplicate's
-  action is edit, and once per further duplicate).
+- A duplicate's first holder (the first in DN order) is reported once per value (IdFix adds it only
+  when the duplicate's action is edit, and once per further duplicate).
 - The duplicate action of a proxyAddresses value compares the value with its own original value
   (IdFix compares with the object's first proxyAddresses value).
 - Case-insensitive means Unicode lower-case mapping (IdFix: .NET InvariantCultureIgnoreCase);
@@ -38,11 +39,13 @@ Deviations from IdFix 2.6.0.3 (documented in docs/readiness.md):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import marshal
 import re
 
 from ansible_collections.ems.enable.plugins.module_utils import data_files
+from ansible_collections.ems.enable.plugins.module_utils.readiness import index as vindex
 
 # .NET's \s: [\f\n\r\t\v\x85\p{Z}] (Unicode separators). Python's \s differs (it includes \x1c-\x1f).
 NET_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -190,17 +193,17 @@ class IgnoreList:
 
 
 class RuleEngine:
-    """Runs the rules over entries, one at a time; emits report rows to `sink(row)`.
+    """Runs the rules over entries, one at a time; finish() emits the report rows to `sink(row)`.
 
     `tlds`: IdFix's routable TLDs with their leading dot (ad.facts.routable_tlds()).
-    `spill`: a SpillFile (or MemorySpill) for duplicate holders.
+    `index`: the scan's ValueIndex (readiness/index.py); default, one in memory.
     """
 
-    def __init__(self, tlds, sink, spill=None, ignore=None, table=None):
+    def __init__(self, tlds, sink, index=None, ignore=None, table=None):
         self.table = table or TABLE
         self.tlds = tlds
         self.sink = sink
-        self.spill = spill if spill is not None else MemorySpill()
+        self.index = index if index is not None else vindex.ValueIndex()
         self.ignore = ignore if ignore else None
         patterns = self.table["patterns"]
         self.rx = {name: compile_pattern(p["value"]) for name, p in patterns.items()}
@@ -213,30 +216,22 @@ class RuleEngine:
         self._skip_nick = tuple(p.upper() for p in skip["user_mail_nickname_prefixes"])
         self._skip_msol = skip["user_hidden_display_name_prefix"].upper()
         self._skip_rtd = frozenset(skip["user_recipient_type_details"])
+        self._skip_status = {reason: vindex.STATUS_SKIPPED + n for n, reason in enumerate(SKIP_REASONS)}
         # attribute names as the server spells them -> canonical spelling
         self._canon = {}
         self._canon_lower = {a.lower(): a for a in QUERY_ATTRIBUTES}
         self._canon_lower["distinguishedname"] = None
-        self.stores = {}
-        self.collisions = {}
-        self._reported = set()
-        self._counted_holders = set()
+        self._attr_no = {a: n for n, a in enumerate(RULE_ATTRIBUTES)}
         self._rules = [self._compile_rule(rule) for rule in self.table["rules"]]
-        # counters
-        self.found = 0
-        self.ignored = 0
-        self.checked = 0
-        self.rows = 0
-        self.objects_with_errors = 0
-        self.skipped = dict.fromkeys(SKIP_REASONS, 0)
-        self.by_kind = dict.fromkeys(ERROR_KINDS, 0)
-        self.by_attribute = {a: dict.fromkeys(ERROR_KINDS, 0) for a in RULE_ATTRIBUTES}
+        self.found = 0  # entries read by this run (a delta: the changed ones)
+        self.summary_counts = None
         # per-entry state
         self._dn = self._cn = self._otype = None
         self._entry = None
         self._orig = None
-        self._pending = None
-        self._ref = 0
+        self._vals = None
+        self._fails = 0
+        self._dup = None
 
     # ---- building the rules from the table -------------------------------------------------
     def _step(self, spec):
@@ -264,7 +259,6 @@ class RuleEngine:
 
     def _compile_rule(self, rule):
         attr = rule["attribute"]
-        self.stores[attr] = {}
         base = [self._step(s) for s in rule["steps"]]
         blank = self._blank if any(s["check"] == "blank" for s in rule["steps"]) else None
         branches = None
@@ -310,6 +304,8 @@ class RuleEngine:
 
     def _run_chain(self, attr, value, steps):
         self._attr = attr
+        self._dup = None
+        self._fails = 0
         bits = 0
         action = 0
         current = value
@@ -318,20 +314,17 @@ class RuleEngine:
             if result is not None:
                 failed, current, action = result
                 bits |= failed
-        if bits:
-            suggested = None if current == value else current
-            self._emit(self._dn, self._otype, attr, value, bits, suggested, action)
-
-    def _emit(self, dn, otype, attr, value, bits, suggested, action):
-        self.rows += 1
-        kinds = _BITS_TO_KINDS[bits]
-        per_attr = self.by_attribute[attr]
-        by_kind = self.by_kind
-        for kind in kinds:
-            by_kind[kind] += 1
-            per_attr[kind] += 1
-        self.sink({"dn": dn, "object_class": otype, "attribute": attr, "value": value,
-                   "errors": list(kinds), "suggested_value": suggested, "action": _ACTIONS[action]})
+                self._fails += 1
+        dup = self._dup
+        if dup is None and not bits:
+            return
+        suggested = None if current == value else current
+        if dup is None:
+            self._vals.append((len(self._vals), self._attr_no[attr], None, value, bits, suggested, action, 0, 0))
+        else:  # a value a duplicate rule compares: whether it is a duplicate is known once the scan is complete
+            checked, fails_before, dup_action = dup
+            self._vals.append((len(self._vals), self._attr_no[attr], checked.lower(), value, bits, suggested, action,
+                               int(self._fails > fails_before), dup_action))
 
     # ---- checks: each returns None (pass) or (error bits, fixed value, action index) -------------
     def _length(self, value, limit):
@@ -398,56 +391,10 @@ class RuleEngine:
         return self._duplicate(value)
 
     def _duplicate(self, value):
-        # Rules/Shared/NoDuplicatesRule.cs, DuplicateStore.cs
-        attr = self._attr
-        key = value.lower()
-        digest = hash(key)
-        store = self.stores[attr]
-        ref = store.get(digest)
-        if ref is None:
-            store[digest] = self._ref
-            self._pending.append((attr, self._orig, value))
-            return None
-        holder = self._holder(ref)
-        held = self._held_value(holder, attr, key)
-        if held is None:  # a hash collision: compare real values
-            ref = self.collisions.get((attr, key))
-            if ref is None:
-                self.collisions[(attr, key)] = self._ref
-                self._pending.append((attr, self._orig, value))
-                return None
-            holder = self._holder(ref)
-            held = self._held_value(holder, attr, key)
-        self._report_holder(attr, ref, key, holder, held)
+        # Rules/Shared/NoDuplicatesRule.cs, DuplicateStore.cs: recorded now, decided in finish()
         flags = ("mailNickname" in self._entry, "homeMDB" in self._entry)
-        return DUPLICATE, value, self._duplicate_action(attr, self._orig, value, flags)
-
-    def _holder(self, ref):
-        if ref == self._ref and self._pending is not None:
-            # the current object itself holds the first value (not yet written)
-            return (self._dn, self._otype, ("mailNickname" in self._entry, "homeMDB" in self._entry), True,
-                    tuple(self._pending))
-        return self.spill.read(ref)
-
-    @staticmethod
-    def _held_value(holder, attr, key):
-        for held_attr, original, checked in holder[4]:
-            if held_attr == attr and checked.lower() == key:
-                return original, checked
+        self._dup = (value, self._fails, self._duplicate_action(self._attr, self._orig, value, flags))
         return None
-
-    def _report_holder(self, attr, ref, key, holder, held):
-        mark = (attr, ref, key)
-        if mark in self._reported:
-            return
-        self._reported.add(mark)
-        dn, otype, flags, had_rows, _values = holder
-        original, checked = held
-        self._emit(dn, otype, attr, original, DUPLICATE, None,
-                   self._duplicate_action(attr, original, checked, flags))
-        if not had_rows and ref != self._ref and ref not in self._counted_holders:
-            self._counted_holders.add(ref)
-            self.objects_with_errors += 1
 
     def _duplicate_action(self, attr, original, value, flags):
         """IdFix's proposed action for a duplicate (NoDuplicatesRule.cs): 0 edit, 1 complete, 2 remove."""
@@ -519,10 +466,11 @@ class RuleEngine:
         return canon
 
     def process(self, dn, raw):
-        """Check one search result entry (dn, {attribute: [bytes]})."""
+        """Check one search result entry (dn, {attribute: [bytes]}) and put it in the index."""
         self.found += 1
+        guid, usn, changed = _identity(raw)
         if self.ignore is not None and self.ignore(dn):
-            self.ignored += 1
+            self.index.add(guid, dn, usn, changed, None, vindex.STATUS_IGNORED, None)
             return
         entry = {}
         canon = self._canon
@@ -539,35 +487,100 @@ class RuleEngine:
         self._otype_lower = otype.lower()
         reason = self._skip_reason(dn, entry, cn, otype)
         if reason is not None:
-            self.skipped[reason] += 1
+            self.index.add(guid, dn, usn, changed, otype, self._skip_status[reason], None)
             return
-        self.checked += 1
         self._dn, self._cn, self._otype, self._entry = dn, cn, otype, entry
-        self._pending = []
-        self._ref = self.spill.position
-        rows_before = self.rows
+        self._vals = []
         for rule in self._rules:
             rule(entry)
-        had_rows = self.rows > rows_before
-        if had_rows:
-            self.objects_with_errors += 1
-        if self._pending:
-            self.spill.append((dn, otype, ("mailNickname" in entry, "homeMDB" in entry), had_rows,
-                               tuple(self._pending)))
-        self._pending = None
+        self.index.add(guid, dn, usn, changed, otype, vindex.STATUS_CHECKED, self._vals)
+        self._vals = None
+
+    def finish(self):
+        """The scan is complete: find the duplicates in the index and emit every report row, in the
+        index's order. Returns the summary (also kept for summary())."""
+        index = self.index
+        distinct = index.duplicates()
+        rows = 0
+        by_kind = dict.fromkeys(ERROR_KINDS, 0)
+        by_attribute = {a: dict.fromkeys(ERROR_KINDS, 0) for a in RULE_ATTRIBUTES}
+        with_errors = 0
+        last_object = None
+        first_seen = set()  # duplicated values whose first holder was reported
+        sink = self.sink
+
+        def emit(dn, otype, usn, changed, attr, value, bits, suggested, action):
+            nonlocal rows
+            rows += 1
+            kinds = _BITS_TO_KINDS[bits]
+            per_attr = by_attribute[attr]
+            for kind in kinds:
+                by_kind[kind] += 1
+                per_attr[kind] += 1
+            sink({"dn": dn, "object_class": otype, "attribute": attr, "value": value, "errors": list(kinds),
+                  "suggested_value": suggested, "action": _ACTIONS[action], "usn_changed": usn,
+                  "when_changed": changed})
+
+        for (dn, otype, usn, changed, oid, attr_no, key, value, bits, suggested, action, post, dup_action,
+             duplicated, _pos) in index.report_values():
+            if oid != last_object:
+                last_object = oid
+                with_errors += 1
+            attr = RULE_ATTRIBUTES[attr_no]
+            if duplicated:
+                mark = (attr_no, key)
+                if mark not in first_seen:  # the first holder: its own row, then the duplicate row
+                    first_seen.add(mark)
+                    if bits:
+                        emit(dn, otype, usn, changed, attr, value, bits, suggested, action)
+                    emit(dn, otype, usn, changed, attr, value, DUPLICATE, None, dup_action)
+                    continue
+                emit(dn, otype, usn, changed, attr, value, bits | DUPLICATE, suggested, action if post else dup_action)
+            else:
+                emit(dn, otype, usn, changed, attr, value, bits, suggested, action)
+        statuses = index.status_counts()
+        skipped = {reason: statuses.get(self._skip_status[reason], 0) for reason in SKIP_REASONS}
+        self.summary_counts = {
+            "objects_found": sum(statuses.values()),
+            "objects_ignored": statuses.get(vindex.STATUS_IGNORED, 0),
+            "objects_skipped": sum(skipped.values()),
+            "objects_checked": statuses.get(vindex.STATUS_CHECKED, 0),
+            "objects_with_errors": with_errors,
+            "errors": rows,
+            "skipped": skipped,
+            "by_error": by_kind,
+            "by_attribute": {a: {k: n for k, n in c.items() if n} for a, c in by_attribute.items()},
+            "duplicates": {a: n["duplicate"] for a, n in by_attribute.items() if n["duplicate"]},
+            "distinct_values_tracked": distinct,
+        }
+        return self.summary_counts
 
     def summary(self):
-        duplicates = {a: n["duplicate"] for a, n in self.by_attribute.items() if n["duplicate"]}
-        return {
-            "objects_found": self.found,
-            "objects_ignored": self.ignored,
-            "objects_skipped": sum(self.skipped.values()),
-            "objects_checked": self.checked,
-            "objects_with_errors": self.objects_with_errors,
-            "errors": self.rows,
-            "skipped": dict(self.skipped),
-            "by_error": dict(self.by_kind),
-            "by_attribute": {a: {k: n for k, n in c.items() if n} for a, c in self.by_attribute.items()},
-            "duplicates": duplicates,
-            "distinct_values_tracked": sum(len(s) for s in self.stores.values()) + len(self.collisions),
-        }
+        if self.summary_counts is None:
+            self.finish()
+        return dict(self.summary_counts)
+
+
+def _identity(raw):
+    """objectGUID (bytes), uSNChanged (int) and whenChanged (text) of an entry, when the scan read them."""
+    guid = raw.get("objectGUID")
+    usn = raw.get("uSNChanged")
+    changed = raw.get("whenChanged")
+    if guid is None and usn is None and changed is None and raw:
+        lower = {name.lower(): values for name, values in raw.items()}
+        guid, usn, changed = lower.get("objectguid"), lower.get("usnchanged"), lower.get("whenchanged")
+    guid = bytes(guid[0]) if guid else None
+    try:
+        usn = int(usn[0]) if usn else None
+    except ValueError:
+        usn = None
+    changed = changed[0].decode("ascii", "replace") if changed else None
+    return guid, usn, changed
+
+
+ENGINE_VERSION = 2  # raise when the engine's reading of the table changes
+
+
+def rules_fingerprint(tlds):
+    """What the findings depend on besides the directory: the rule table, the TLD list, the engine."""
+    return hashlib.sha256(json.dumps([ENGINE_VERSION, TABLE, sorted(tlds)], sort_keys=True).encode()).hexdigest()

@@ -43,6 +43,10 @@ except ImportError:  # pragma: no cover - ldap_client.check_requirements() repor
     ldap = None
 
 GC_PORTS = {"ldaps": 3269, "starttls": 3268, "ldap": 3268}
+# read besides IdFix's attributes: the index's key, and what remediation compares (issue 17)
+IDENTITY_ATTRIBUTES = ("objectGUID", "uSNChanged", "whenChanged")
+CONTAINER_FILTER = "(|(objectClass=organizationalUnit)(objectClass=container))"
+SHOW_DELETED_OID = "1.2.840.113556.1.4.417"  # LDAP_SERVER_SHOW_DELETED_OID (MS-ADTS 3.1.1.3.4.1.14)
 MEMORY_PAGES = 3  # pages of a part kept in memory; later ones wait in its temporary file
 MAX_PARALLEL = 16
 CONNECT_DELAY = 0.05  # seconds between a part's first request and the next part's connection
@@ -74,10 +78,11 @@ class SearchPart:
 
 
 class SearchTask:
-    def __init__(self, base, domain, conn):
+    def __init__(self, base, domain, conn, nc=None):
         self.base = base
         self.domain = domain
         self.conn = conn
+        self.nc = base if nc is None else nc  # the naming context that holds the base ("" on the GC)
         self.parts = [SearchPart(self, conn)]
         self.objects = 0
 
@@ -286,7 +291,7 @@ def plan(params):
             first_server = first.server
             for base in bases or [""]:
                 conn = lc.connect(gc_params, server=first_server)
-                task = SearchTask(base, result.forest, conn)
+                task = SearchTask(base, result.forest, conn, "")
                 result.tasks.append(task)
                 _check_base(conn, base, flt)
                 split(task, params.get("parallel", 1), gc_params)
@@ -311,7 +316,7 @@ def plan(params):
                 conn = lc.connect(params, server=first.server)
             else:
                 conn = _connect_domain(params, first, config_nc, by_nc[owner["dn"].lower()])
-            task = SearchTask(base, owner["dns_name"], conn)
+            task = SearchTask(base, owner["dns_name"], conn, owner["dn"])
             result.tasks.append(task)
             _check_base(conn, base, flt)
             split(task, params.get("parallel", 1), params)
@@ -476,7 +481,7 @@ def run(scan_plan, engine, params, progress=None, new_spill=MemorySpill):
     """
     progress = progress or (lambda: None)
     flt = params["filter"]
-    attrs = scan_plan.attributes or ["cn"]
+    attrs = (scan_plan.attributes or ["cn"]) + list(IDENTITY_ATTRIBUTES)
     state = _ScanState()
     process = engine.process
     work = []
@@ -513,3 +518,143 @@ def run(scan_plan, engine, params, progress=None, new_spill=MemorySpill):
     finally:
         state.stop.set()
         sys.setswitchinterval(previous_interval)
+
+
+# ---- delta re-scans (issue 17) ------------------------------------------------------------------
+
+def dc_states(scan_plan):
+    """Per search: the DC's dnsHostName, its invocationId (NTDS Settings, dsServiceName in the rootDSE)
+    and highestCommittedUSN. The rootDSE was read when the connection was made, before any search: an
+    object changed during the scan has a higher uSNChanged and is read again by the next delta."""
+    states = []
+    for task in scan_plan.tasks:
+        root = task.conn.root_dse
+        usn = lc.first(root, "highestCommittedUSN") or ""
+        service = lc.first(root, "dsServiceName")
+        invocation = None
+        if service:
+            settings = task.conn.read_entry(service, ["invocationId"])
+            values = (settings or {}).get("invocationId") or (settings or {}).get("invocationID")
+            if values:
+                invocation = values[0].hex()
+        states.append({"base": task.base, "nc": task.nc, "server": lc.first(root, "dnsHostName") or task.conn.server,
+                       "invocation_id": invocation, "usn": int(usn) if usn.isdigit() else None})
+    return states
+
+
+def _paged(conn, base, flt, attrs, controls=()):
+    """Paged subtree search with extra controls (show deleted); yields (dn, entry)."""
+    control = SimplePagedResultsControl(True, size=1000, cookie="")
+    while True:
+        try:
+            msgid = conn.conn.search_ext(base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[control] + list(controls))
+            _rtype, rdata, _msgid, rctrls = conn.conn.result3(msgid)
+        except ldap.NO_SUCH_OBJECT:
+            return
+        except ldap.LDAPError as exc:
+            conn.fail(exc)
+        for dn, entry in rdata:
+            if dn is not None:
+                yield dn, entry
+        cookie = None
+        for ctrl in rctrls or ():
+            if ctrl.controlType == SimplePagedResultsControl.controlType:
+                cookie = ctrl.cookie
+        if not cookie:
+            return
+        control.cookie = cookie
+
+
+def _guid(entry):
+    values = entry.get("objectGUID")
+    return bytes(values[0]) if values else None
+
+
+def containers(scan_plan, above=None):
+    """(objectGUID, DN, uSNCreated) of the OUs and containers under each base; `above`: per search, only
+    those changed since that USN."""
+    found = []
+    for number, task in enumerate(scan_plan.tasks):
+        flt = CONTAINER_FILTER
+        if above is not None:
+            flt = "(&%s(uSNChanged>=%d))" % (flt, above[number] + 1)
+        for dn, entry in _paged(task.conn, task.base, flt, ["objectGUID", "uSNCreated"]):
+            created = lc.first(entry, "uSNCreated") or ""
+            found.append((_guid(entry), dn, int(created) if created.isdigit() else None))
+    return found
+
+
+# BUILTIN\Administrators (S-1-5-32-544) as a binary SID: AD's Deleted Objects containers grant listing
+# to it and SYSTEM only, so for any other account a show-deleted search silently returns no tombstones
+ADMINISTRATORS_SID = bytes([1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 32, 2, 0, 0])
+
+
+def _tombstones_visible(conn):
+    """Whether the bound account is in BUILTIN\\Administrators (the rootDSE's tokenGroups: the SIDs of
+    this connection's security context); only then are tombstones trusted to be complete."""
+    try:
+        res = conn.conn.search_ext_s("", ldap.SCOPE_BASE, "(objectClass=*)", ["tokenGroups"])
+    except ldap.LDAPError:
+        return False
+    for dn, entry in res:
+        if dn is not None:
+            values = entry.get("tokenGroups") or entry.get("tokengroups") or []
+            return ADMINISTRATORS_SID in [bytes(v) for v in values]
+    return False
+
+
+def run_delta(scan_plan, engine, params, since):
+    """Read what changed since the last scan (since: per search, that scan's highestCommittedUSN) into the
+    engine's index. Each search reads its naming context (uSNChanged is indexed), so an object moved out
+    of a search base is seen too: objects under another search's base are left to that search, objects
+    under no base leave the index. Deleted objects leave the index: read as tombstones (show-deleted
+    control, uSNChanged above the last scan's) when the account is an administrator, else found by a pass that
+    reads only the objectGUID of every object the filter selects (those no longer there are removed).
+    Returns (objects read, objects removed from the index, how deletions were found)."""
+    index = engine.index
+    flt = params["filter"]
+    attrs = (scan_plan.attributes or ["cn"]) + list(IDENTITY_ATTRIBUTES)
+    bases = [task.base for task in scan_plan.tasks]
+    read = removed = 0
+    deleted_control = ldap.controls.LDAPControl(SHOW_DELETED_OID, True, None)
+    done_nc = set()
+    enumerate_all = False
+    for number, task in enumerate(scan_plan.tasks):
+        usn = since[number] + 1
+        started = time.monotonic()
+        key = (task.conn.server.lower(), task.nc.lower())
+        if key not in done_nc:
+            done_nc.add(key)
+            if _tombstones_visible(task.conn):
+                gone = [_guid(entry) for _dn, entry in _paged(
+                    task.conn, task.nc, "(&(isDeleted=TRUE)(uSNChanged>=%d))" % usn, ["objectGUID"],
+                    [deleted_control])]
+                removed += index.remove([g for g in gone if g])
+            else:
+                enumerate_all = True
+        try:
+            for dn, entry in _paged(task.conn, task.nc, "(&%s(uSNChanged>=%d))" % (flt, usn), attrs):
+                read += 1
+                task.objects += 1
+                guid = _guid(entry)
+                if _is_under(dn, task.base):
+                    if guid:
+                        index.remove([guid])  # its old rows and values go; process() adds the new ones
+                    engine.process(dn, entry)
+                elif not any(_is_under(dn, base) for base in bases):
+                    removed += index.remove([guid]) if guid else 0  # moved out of the scanned subtrees
+        except lc.LdapError as err:
+            raise describe_failure(task, err, params) from None
+        task.parts = [SearchPart(task, task.conn)]
+        task.parts[0].seconds = time.monotonic() - started
+        task.parts[0].fetched = task.objects
+    if not enumerate_all:
+        return read, removed, "tombstones"
+    index.flush()
+    seen = index.begin_seen()
+    for task in scan_plan.tasks:
+        try:
+            seen([_guid(entry) for _dn, entry in _paged(task.conn, task.base, flt, ["objectGUID"])])
+        except lc.LdapError as err:
+            raise describe_failure(task, err, params) from None
+    return read, removed + index.remove_unseen(), "enumeration"

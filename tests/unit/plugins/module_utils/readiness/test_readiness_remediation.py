@@ -37,7 +37,7 @@ def write_csv(tmp_path, rows):
     path = tmp_path / "scan.csv"
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(report.CSV_COLUMNS + ("decision", "new_value"))
+        writer.writerow(report.CSV_COLUMNS[:7] + ("decision", "new_value"))  # a report without the USN columns
         for r in rows:
             writer.writerow(r)
     return str(path)
@@ -149,8 +149,9 @@ def test_plan_apply_undo_and_second_apply(tmp_path, monkeypatch):
     undo = str(tmp_path / "undo.ldif")
     params = {"server": ["dc1"], "transport": "ldaps", "auth": "simple", "username": "u", "password": "p",
               "ca_file": None, "validate_certs": True, "timeout": 5, "allow_cleartext": False, "port": None,
-              "mode": "apply", "decisions_file": path, "undo_file": undo}
+              "mode": "apply", "decisions_file": path, "undo_file": undo, "show_values": True}
     monkeypatch.setattr(lc, "validate_params", lambda p: [])
+    assert "rows" not in rem.run_directory_remediation(dict(params, show_values=False), check_mode=True)
     check = rem.run_directory_remediation(params, check_mode=True)
     statuses = [r["status"] for r in check["rows"]]
     assert statuses == ["change", "change", "refused", "refused", "conflict", "conflict", "deleted"]
@@ -188,3 +189,31 @@ def test_undo_ldif_encodes_unsafe_values_and_parses_back(tmp_path):
     parser = rem._UndoParser(io.BytesIO(text.encode()))
     parser.parse_change_records()
     assert len(parser.records) == 1
+
+
+def test_an_object_changed_since_the_scan_is_a_conflict_on_the_scans_dc_only(tmp_path, monkeypatch):
+    """The report's uSNChanged is compared when this run writes to the DC the scan read (USNs are per DC)."""
+    entries = directory()
+    entries[ANN.lower()]["uSNChanged"] = ["4711"]
+    entries[BOB.lower()]["uSNChanged"] = ["4000"]
+    conn = FakeConn(entries)
+    monkeypatch.setattr(lc, "connect", lambda params: conn)
+    monkeypatch.setattr(lc, "validate_params", lambda p: [])
+    rows = [dict(row("userPrincipalName", "ann lee@corp.example.com", "edit", "annlee@corp.example.com"),
+                 usn_changed=4700),  # Ann changed since (another attribute): the value alone would pass
+            dict(row("mail", "taken@contoso.com", "remove", dn=BOB), usn_changed=4000)]
+    params = {"server": ["dc1"], "transport": "ldaps", "auth": "simple", "username": "u", "password": "p",
+              "ca_file": None, "validate_certs": True, "timeout": 5, "allow_cleartext": False, "port": None,
+              "mode": "apply", "undo_file": str(tmp_path / "undo.ldif"), "show_values": True}
+    same_dc = write_json(tmp_path, rows, searches=[{"server": "dc1.corp.example.com"}])
+    result = rem.run_directory_remediation(dict(params, decisions_file=same_dc), check_mode=True)
+    assert [r["status"] for r in result["rows"]] == ["conflict", "change"]
+    assert result["rows"][0]["reason"] == ("the object changed since the scan (uSNChanged 4700, now 4711); left as "
+                                           "it is - scan again")
+    assert result["warnings"] == []
+    other_dc = write_json(tmp_path, rows, searches=[{"server": "dc2.corp.example.com"}])
+    result = rem.run_directory_remediation(dict(params, decisions_file=other_dc), check_mode=True)
+    assert [r["status"] for r in result["rows"]] == ["change", "change"]
+    assert result["warnings"] == ["decisions_file: uSNChanged not compared (USNs are per DC): the scan read "
+                                  "dc2.corp.example.com, this run writes to dc1.corp.example.com; each value is "
+                                  "compared."]

@@ -35,7 +35,8 @@ def test_rows_are_hidden_until_commit_then_both_files_are_complete(tmp_path):
     with open(paths["csv"], encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == list(report.CSV_COLUMNS)
-    assert rows[1] == ["CN=Ann,OU=T,DC=corp,DC=example,DC=com", "user", "displayName", "", "blank", "Ann", "edit"]
+    assert rows[1] == ["CN=Ann,OU=T,DC=corp,DC=example,DC=com", "user", "displayName", "", "blank", "Ann", "edit",
+                       "", ""]
     assert rows[2][3] == "'=HYPERLINK(\"x\")"  # no formula in a spreadsheet
     for path in paths.values():
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -109,7 +110,13 @@ def _scan_with(monkeypatch, fault=None):
         if fault is not None:
             raise fault
 
+    def fake_delta(the_plan, engine, params, since):
+        if fault is not None:
+            raise fault
+        return 0, 0, "tombstones"
+
     monkeypatch.setattr(readiness.scan, "run", fake_run)
+    monkeypatch.setattr(readiness.scan, "run_delta", fake_delta)
 
 
 def test_disk_full_is_one_line_with_the_path_and_the_space_and_leaves_nothing(tmp_path, monkeypatch):
@@ -127,18 +134,20 @@ def test_a_failed_scan_after_a_good_one_leaves_no_report_of_that_name(tmp_path, 
     _scan_with(monkeypatch)
     result = readiness.run_directory_readiness(params(tmp_path, report_name="scan"))
     out = tmp_path / "out"
-    assert sorted(os.listdir(out)) == ["scan.csv", "scan.json"] and not result.get("failed")
+    assert sorted(os.listdir(out)) == ["scan.csv", "scan.index.sqlite", "scan.json"] and not result.get("failed")
+    assert result["scan_type"] == "full" and result["index"] == str(out / "scan.index.sqlite")
     _scan_with(monkeypatch, lc.LdapError("The scan of DC=corp failed after 4 objects.", kind="scan"))
     with pytest.raises(lc.LdapError):
         readiness.run_directory_readiness(params(tmp_path, report_name="scan"))
-    assert os.listdir(out) == []  # the good run's report is not presented as this run's
+    # the good run's report is not presented as this run's; its index (complete, consistent) stays
+    assert os.listdir(out) == ["scan.index.sqlite"]
 
 
 def _good_then_unreachable(tmp_path, monkeypatch, **names):
     _scan_with(monkeypatch)
     readiness.run_directory_readiness(params(tmp_path, **names))
     out = tmp_path / "out"
-    assert len(os.listdir(out)) == 2
+    assert len(os.listdir(out)) == 3  # the reports and the value index
 
     def unreachable(params):
         raise lc.LdapError("Cannot reach dc1.corp.example.com:636: connection refused.", "Check the DC.")
@@ -151,14 +160,15 @@ def _good_then_unreachable(tmp_path, monkeypatch, **names):
 
 def test_a_scan_that_cannot_start_removes_the_named_report(tmp_path, monkeypatch):
     out, message = _good_then_unreachable(tmp_path, monkeypatch, report_name="scan")
-    assert os.listdir(out) == []
+    assert os.listdir(out) == ["scan.index.sqlite"]  # state, not a report: the last good scan's, kept
     assert message == "Cannot reach dc1.corp.example.com:636: connection refused. Remedy: Check the DC."
 
 
 def test_a_scan_that_cannot_start_marks_earlier_default_reports_as_not_this_runs(tmp_path, monkeypatch):
     out, message = _good_then_unreachable(tmp_path, monkeypatch)
     name = "directory-readiness-corp.example.com"
-    assert sorted(os.listdir(out)) == [name + ".csv", name + ".json"]  # forest unknown: kept, but named
+    # forest unknown: kept, but named (and the value index of that earlier run)
+    assert sorted(os.listdir(out)) == [name + ".csv", name + ".index.sqlite", name + ".json"]
     assert message == (
         "Cannot reach dc1.corp.example.com:636: connection refused. No report was written; %s.json in %s is "
         "from an earlier run, not this one. Remedy: Check the DC." % (name, out)), message
@@ -185,7 +195,8 @@ def params(tmp_path, **changes):
             "timeout": 10, "allow_cleartext": False, "search_base": [], "global_catalog": False,
             "filter": readiness.rules.DEFAULT_FILTER, "page_size": 1000, "page_timeout": 120, "parallel": 2,
             "ignore": [],
-            "output_dir": str(tmp_path / "out"), "report_name": None, "fail_on": [], "show_values": False}
+            "output_dir": str(tmp_path / "out"), "report_name": None, "fail_on": [], "show_values": False,
+            "scan": "auto"}
     base.update(changes)
     return base
 

@@ -8,14 +8,15 @@ collisions). Expected values are worked out from IdFix's source, cited per test.
 
 from __future__ import annotations
 
-import io
 import json
+import os
 import re
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
+from ansible_collections.ems.enable.plugins.module_utils.readiness import index as vindex
 from ansible_collections.ems.enable.plugins.module_utils.readiness import rules as rr
 
 TLDS = ad_facts.routable_tlds()
@@ -43,9 +44,16 @@ def valid_user(cn, **attrs):
 class Scan:
     """An engine with an in-memory row list."""
 
-    def __init__(self, ignore=None, spill=None):
-        self.rows = []
-        self.engine = rr.RuleEngine(TLDS, self.rows.append, spill=spill, ignore=rr.IgnoreList(ignore or []))
+    def __init__(self, ignore=None, index=None):
+        self._rows = []
+        self.engine = rr.RuleEngine(TLDS, self._rows.append, index=index, ignore=rr.IgnoreList(ignore or []))
+
+    @property
+    def rows(self):
+        """The report rows of the objects added so far (the engine renders them from its index)."""
+        del self._rows[:]
+        self.engine.finish()
+        return [{k: v for k, v in row.items() if k not in ("usn_changed", "when_changed")} for row in self._rows]
 
     def add(self, dn, raw):
         self.engine.process(dn, raw)
@@ -270,9 +278,9 @@ def test_proxy_addresses_compare_with_their_prefix_and_actions_follow_idfix():
                                    proxyAddresses="SMTP:team@contoso.com"))
     scan.add("CN=Bob,OU=U", valid_user("Bob", proxyAddresses=["smtp:TEAM@contoso.com", "X500:/o=team"]))
     scan.add("CN=Eve,OU=U", valid_user("Eve", proxyAddresses="sip:team@contoso.com"))  # other prefix: no dup
-    assert scan.only("proxyAddresses") == [
-        ("CN=Team,OU=G", "proxyAddresses", "SMTP:team@contoso.com", ["duplicate"], None, "complete"),
+    assert scan.only("proxyAddresses") == [  # in DN order
         ("CN=Bob,OU=U", "proxyAddresses", "smtp:TEAM@contoso.com", ["duplicate"], None, "remove"),
+        ("CN=Team,OU=G", "proxyAddresses", "SMTP:team@contoso.com", ["duplicate"], None, "complete"),
     ]
 
 
@@ -302,53 +310,49 @@ def test_sam_account_name_duplicates_only_without_upn():
     assert [r[0] for r in scan.only("sAMAccountName")] == ["CN=A,OU=T", "CN=C,OU=T"]
 
 
-def test_duplicate_check_sees_the_fixed_value_in_scan_order():
+def test_duplicate_check_sees_the_fixed_value_and_the_first_holder_is_the_first_in_dn_order():
     # The value passes the checks in order; NoDuplicatesRule sees what the checks before it made of it.
-    # ".dup" (fixed to "dup") then "dup": the second object is the duplicate.
-    first = Scan()
-    first.add("CN=A,OU=T", valid_user("A", mailNickname=".dup"))
-    first.add("CN=B,OU=T", valid_user("B", mailNickname="dup"))
-    assert first.only("mailNickname") == [
+    # ".dup" (fixed to "dup") and "dup" are duplicates. The first holder in DN order (A) gets its own row
+    # and the duplicate row; the other holder one row with both. The order the DCs answer in does not
+    # matter: a delta re-scan reads objects in another order than the full scan did.
+    expected = [
         ("CN=A,OU=T", "mailNickname", ".dup", ["character"], "dup", "edit"),
         ("CN=A,OU=T", "mailNickname", ".dup", ["duplicate"], None, "edit"),
         ("CN=B,OU=T", "mailNickname", "dup", ["duplicate"], None, "edit"),
     ]
-    # "dup" then ".dup": one row for the fixed value holds both errors.
+    first = Scan()
+    first.add("CN=A,OU=T", valid_user("A", mailNickname=".dup"))
+    first.add("CN=B,OU=T", valid_user("B", mailNickname="dup"))
+    assert first.only("mailNickname") == expected
     second = Scan()
     second.add("CN=B,OU=T", valid_user("B", mailNickname="dup"))
     second.add("CN=A,OU=T", valid_user("A", mailNickname=".dup"))
-    assert second.only("mailNickname") == [
+    assert second.only("mailNickname") == expected
+    # B first in DN order: one row for the fixed value holds both errors
+    third = Scan()
+    third.add("CN=C,OU=T", valid_user("C", mailNickname=".dup"))
+    third.add("CN=B,OU=T", valid_user("B", mailNickname="dup"))
+    assert third.only("mailNickname") == [
         ("CN=B,OU=T", "mailNickname", "dup", ["duplicate"], None, "edit"),
-        ("CN=A,OU=T", "mailNickname", ".dup", ["duplicate", "character"], "dup", "edit"),
+        ("CN=C,OU=T", "mailNickname", ".dup", ["duplicate", "character"], "dup", "edit"),
     ]
 
 
-def test_hash_collisions_are_told_apart_by_the_real_values(monkeypatch):
-    scan = Scan()
-    monkeypatch.setattr(rr, "hash", lambda _value: 42, raising=False)  # every value collides
-    scan.add("CN=A,OU=T", valid_user("A", mail="a@contoso.com"))
-    scan.add("CN=B,OU=T", valid_user("B", mail="b@contoso.com"))
-    scan.add("CN=C,OU=T", valid_user("C", mail="B@contoso.com"))
-    assert scan.only("mail") == [
-        ("CN=B,OU=T", "mail", "b@contoso.com", ["duplicate"], None, "edit"),
-        ("CN=C,OU=T", "mail", "B@contoso.com", ["duplicate"], None, "edit"),
-    ]
-
-
-def test_duplicate_holders_live_in_the_spill_file_not_in_memory():
-    handle = io.BytesIO()
-    spill = rr.SpillFile(handle)
-    scan = Scan(spill=spill)
+def test_duplicate_values_live_in_the_index_not_in_memory(tmp_path):
+    index = vindex.ValueIndex.create(str(tmp_path), "scan")
+    scan = Scan(index=index)
     for i in range(200):
         scan.add("CN=U%d,OU=T" % i, valid_user("U%d" % i, mail="u%d@contoso.com" % i))
     scan.add("CN=Late,OU=T", valid_user("Late", mail="U7@contoso.com"))
     assert scan.only("mail") == [
-        ("CN=U7,OU=T", "mail", "u7@contoso.com", ["duplicate"], None, "edit"),
         ("CN=Late,OU=T", "mail", "U7@contoso.com", ["duplicate"], None, "edit"),
+        ("CN=U7,OU=T", "mail", "u7@contoso.com", ["duplicate"], None, "edit"),
     ]
-    stores = scan.engine.stores
-    assert all(isinstance(k, int) and isinstance(v, int) for s in stores.values() for k, v in s.items())
     assert scan.engine.summary()["distinct_values_tracked"] == 200 + 201  # mail (Late is a duplicate), UPN
+    count = index.db.execute("SELECT COUNT(*) FROM vals WHERE key IS NOT NULL").fetchone()[0]
+    assert count == 201 + 201  # every compared value is a row of the index file
+    path = index.commit()
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600" and os.listdir(tmp_path) == ["scan.index.sqlite"]
 
 
 # --- skip (Rules/MultiTenantRuleCollection.cs, Skip) --------------------------------------------------
@@ -373,8 +377,9 @@ def test_duplicate_holders_live_in_the_spill_file_not_in_memory():
 def test_skip_reasons(dn, raw, reason):
     scan = Scan().add(dn, raw)
     assert scan.rows == []
-    assert scan.engine.skipped[reason] == 1
-    assert scan.engine.checked == 0
+    summary = scan.engine.summary()
+    assert summary["skipped"][reason] == 1
+    assert summary["objects_checked"] == 0
 
 
 @pytest.mark.parametrize("dn,raw", [
@@ -387,7 +392,7 @@ def test_skip_reasons(dn, raw, reason):
 ])
 def test_objects_that_are_checked(dn, raw):
     scan = Scan().add(dn, raw)
-    assert scan.engine.checked == 1
+    assert scan.engine.summary()["objects_checked"] == 1
 
 
 def test_ignore_list_dns_and_patterns():
@@ -398,7 +403,7 @@ def test_ignore_list_dns_and_patterns():
     assert ignore("CN=SVC-backup,OU=Staff,DC=corp,DC=example")
     assert not ignore("CN=backup-svc-1,OU=Staff,DC=corp,DC=example")
     scan = Scan(ignore=["CN=svc-*"]).add("CN=svc-1,OU=T", valid_user("svc-1", displayName=None))
-    assert scan.rows == [] and scan.engine.ignored == 1 and scan.engine.found == 1
+    assert scan.rows == [] and scan.engine.summary()["objects_ignored"] == 1 and scan.engine.found == 1
 
 
 def test_attribute_names_in_any_case():

@@ -134,7 +134,7 @@ def test_one_domain_is_read_page_by_page():
     rows, eng = engine()
     calls = []
     scan.run(plan_of(("corp", directory)), eng, PARAMS, progress=lambda: calls.append(1))
-    assert eng.found == 5 and eng.checked == 5 and rows == []
+    assert eng.found == 5 and eng.finish()["objects_checked"] == 5 and rows == []
     assert directory.requests == [0, 2, 4]  # page size 2, cookies followed
     assert calls  # progress after every batch
 
@@ -146,6 +146,7 @@ def test_several_domains_in_threads_share_the_duplicate_store():
     rows, eng = engine()
     the_plan = plan_of(("corp", corp), ("child", child))
     scan.run(the_plan, eng, PARAMS)
+    eng.finish()
     assert eng.found == 14
     assert [(t.base, t.objects) for t in the_plan.tasks] == [("DC=corp,DC=example,DC=com", 7),
                                                              ("DC=child,DC=example,DC=com", 7)]
@@ -229,12 +230,14 @@ def test_split_scans_give_the_rows_of_a_single_search_order_in_every_run():
     entries = _mixed_entries("corp", 60)
     rows, eng = engine()
     scan.run(plan_of(("corp", PagedDirectory(entries))), eng, dict(PARAMS, page_size=4))
+    eng.finish()
     assert rows and eng.found == 60
     for run in range(5):
         directory = PagedDirectory(entries, jitter=0.002)
         split_rows, split_eng = engine()
         the_plan = plan_of(("corp", directory), parallel=3)
         scan.run(the_plan, split_eng, dict(PARAMS, page_size=4))
+        split_eng.finish()
         assert split_rows == rows, run
         assert len(set(directory.filters)) == 3  # three parts, each over its own uSNCreated range
         # each extra part connects after the part before it sent its first request

@@ -1,0 +1,302 @@
+# Copyright (c) ems.enable contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The value index of a readiness scan: one SQLite file (stdlib sqlite3) next to the report.
+
+It holds what the rules made of every object the scan read - its objectGUID, DN, uSNChanged and
+whenChanged, whether it was checked, ignored or skipped (and why), each offending value with its
+error bits, and every value a duplicate rule compares (attribute, lower-cased value) - plus the state
+a delta re-scan starts from (meta: the DC, its invocationId and highestCommittedUSN per search, a
+fingerprint of the rules and options). Nothing of it is kept in memory: duplicates are found by SQL
+(GROUP BY over an index) once the scan is complete, so memory stays flat whatever the directory's size.
+
+The report rows are rendered from the index in one fixed order - DN, then IdFix's rule order, then
+the value's order in its attribute - so a full scan and a delta re-scan of the same directory give the
+same rows, and the first holder of a duplicated value (the one reported once more with the duplicate
+error alone, as before) is the first in that order.
+
+The file is built under a new temporary name (mkstemp: O_EXCL, mode 0600) and renamed to its final
+name by commit(); a delta works on a copy of the previous index read through O_NOFOLLOW, so a failed
+run leaves the previous index as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+import tempfile
+
+INDEX_FORMAT = 1
+_SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # status: 0 checked, 1 ignored, 2 + n skipped for rules.SKIP_REASONS[n]
+    "CREATE TABLE objects (id INTEGER PRIMARY KEY, guid BLOB, dn TEXT NOT NULL, usn INTEGER, changed TEXT,"
+    " otype TEXT, status INTEGER NOT NULL)",
+    # one row per value that failed a check (key NULL) or that a duplicate rule compares (key = the value
+    # compared, lower-cased); bits without the duplicate bit; post: a check after the duplicate one failed
+    # (clustered by object: written in that order, and a delta removes an object's values in one range)
+    "CREATE TABLE vals (obj INTEGER NOT NULL, pos INTEGER NOT NULL, attr INTEGER NOT NULL, key TEXT, value TEXT,"
+    " bits INTEGER NOT NULL, suggested TEXT, action INTEGER NOT NULL, post INTEGER NOT NULL,"
+    " dup_action INTEGER NOT NULL, PRIMARY KEY (obj, pos)) WITHOUT ROWID",
+    # OUs and containers of the scanned subtrees: a rename or move changes the DNs below them
+    "CREATE TABLE containers (guid BLOB PRIMARY KEY, dn TEXT NOT NULL) WITHOUT ROWID",
+)
+# kept up while the scan writes (cheap: vals_err grows at its end, objects_guid stays small), so that the
+# work left for the end of the scan, when nothing overlaps it, is the big index of the compared values
+_EARLY_INDEXES = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS objects_guid ON objects(guid)",
+    "CREATE INDEX IF NOT EXISTS vals_err ON vals(obj) WHERE bits != 0",
+)
+_INDEXES = _EARLY_INDEXES + (
+    "CREATE INDEX IF NOT EXISTS vals_key ON vals(attr, key) WHERE key IS NOT NULL",
+)
+STATUS_CHECKED, STATUS_IGNORED, STATUS_SKIPPED = 0, 1, 2
+BATCH = 2000  # objects per executemany
+CACHE_KB = 32768  # SQLite page cache (the sorter spills to temporary files beyond it)
+
+
+class IndexUnusable(Exception):
+    """The previous index cannot be used (absent, unreadable, another format)."""
+
+
+def fingerprint(data):
+    """A stable digest of the rules and options a scan's results depend on."""
+    text = json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _private_temp(directory, name):
+    fd, path = tempfile.mkstemp(prefix=".%s.index.partial-" % name, dir=directory)  # O_EXCL, 0600
+    return fd, path
+
+
+def _copy_nofollow(source, fd):
+    """Copy the previous index into the new temporary file; never through a symbolic link."""
+    src = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
+    try:
+        if not stat.S_ISREG(os.fstat(src).st_mode):
+            raise IndexUnusable("%s is not a regular file" % source)
+        while True:
+            chunk = os.read(src, 1 << 20)
+            if not chunk:
+                break
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view):]
+    finally:
+        os.close(src)
+
+
+class ValueIndex:
+    """The index of one scan. path=None: in memory (rule checks of one entry, unit tests).
+
+    ValueIndex.create(directory, name) starts a new index for a full scan; ValueIndex.load(directory,
+    name) starts from a copy of the previous one (a delta) and raises IndexUnusable when it is unusable.
+    """
+
+    def __init__(self, path=None, final=None, fresh=True):
+        self.path = path
+        self.final = final
+        self.db = sqlite3.connect(path or ":memory:", isolation_level=None, check_same_thread=False)
+        db = self.db
+        db.execute("PRAGMA journal_mode=OFF")  # a temporary file: a failed run discards it whole
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA temp_store=FILE")
+        db.execute("PRAGMA cache_size=-%d" % CACHE_KB)
+        if fresh:
+            for statement in _SCHEMA + _EARLY_INDEXES:
+                db.execute(statement)
+            self._indexed = False
+        else:
+            self._indexed = True
+        self._next_id = (db.execute("SELECT MAX(id) FROM objects").fetchone()[0] or 0) + 1
+        self._objects = []
+        self._vals = []
+        db.execute("BEGIN")
+
+    # ---- opening ----------------------------------------------------------------------------
+    @classmethod
+    def file_name(cls, directory, name):
+        return os.path.join(directory, name + ".index.sqlite")
+
+    @classmethod
+    def create(cls, directory, name):
+        fd, path = _private_temp(directory, name)
+        os.close(fd)
+        try:
+            return cls(path, cls.file_name(directory, name))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise
+
+    @classmethod
+    def load(cls, directory, name):
+        """A copy of the previous index, ready for a delta; IndexUnusable when there is none usable."""
+        final = cls.file_name(directory, name)
+        if not os.path.lexists(final):
+            raise IndexUnusable("no index of a previous scan (%s)" % final)
+        fd, path = _private_temp(directory, name)
+        index = None
+        try:
+            try:
+                _copy_nofollow(final, fd)
+            finally:
+                os.close(fd)
+            index = cls(path, final, fresh=False)
+            meta = index.meta()
+            if meta.get("format") != str(INDEX_FORMAT):
+                raise IndexUnusable("index format %s, not %d" % (meta.get("format"), INDEX_FORMAT))
+            check = index.db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                raise IndexUnusable("SQLite quick_check: %s" % check)
+            return index
+        except (OSError, sqlite3.Error, IndexUnusable, ValueError) as exc:
+            if index is not None:
+                index.discard()
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            if isinstance(exc, IndexUnusable):
+                raise
+            raise IndexUnusable("%s: %s" % (final, getattr(exc, "strerror", None) or exc)) from None
+
+    # ---- meta -------------------------------------------------------------------------------
+    def meta(self):
+        return dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+
+    def set_meta(self, values):
+        self.db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                            [(k, v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for k, v in values.items()])
+
+    # ---- writing ----------------------------------------------------------------------------
+    def add(self, guid, dn, usn, changed, otype, status, vals):
+        """One object read by the scan; vals: (pos, attr, key, value, bits, suggested, action, post, dup_action)."""
+        oid = self._next_id
+        self._next_id += 1
+        self._objects.append((oid, guid, dn, usn, changed, otype, status))
+        if vals:
+            self._vals.extend((oid,) + v for v in vals)
+        if len(self._objects) >= BATCH:
+            self.flush()
+
+    def flush(self):
+        if self._objects:
+            self.db.executemany("INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?, ?)", self._objects)
+            self._objects = []
+        if self._vals:
+            self.db.executemany("INSERT INTO vals VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self._vals)
+            self._vals = []
+
+    def checkpoint(self):
+        """Write what the scan has read so far to the (temporary) file: progress is visible and the page
+        cache holds no more than one page of the scan."""
+        self.flush()
+        if self.path is not None:
+            self.db.execute("COMMIT")
+            self.db.execute("BEGIN")
+
+    def remove(self, guids):
+        """Objects that changed (read again), were deleted or left the scan: their rows and values go.
+        Returns how many were in the index."""
+        self.flush()
+        removed = 0
+        for guid in guids:
+            row = self.db.execute("SELECT id FROM objects WHERE guid = ?", (guid,)).fetchone()
+            if row is None:
+                continue
+            self.db.execute("DELETE FROM vals WHERE obj = ?", row)
+            self.db.execute("DELETE FROM objects WHERE id = ?", row)
+            removed += 1
+        return removed
+
+    def begin_seen(self):
+        """A temporary table of the objectGUIDs a pass over the directory found; returns its add function."""
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS seen (guid BLOB PRIMARY KEY) WITHOUT ROWID")
+
+        def add(guids):
+            self.db.executemany("INSERT OR IGNORE INTO temp.seen VALUES (?)", [(g,) for g in guids if g])
+
+        return add
+
+    def remove_unseen(self):
+        """Objects of the index the pass did not find (deleted, moved out, no longer matching the filter) go.
+        Returns how many."""
+        gone = "SELECT id FROM objects WHERE guid IS NOT NULL AND guid NOT IN (SELECT guid FROM temp.seen)"
+        self.db.execute("DELETE FROM vals WHERE obj IN (%s)" % gone)
+        count = self.db.execute("DELETE FROM objects WHERE id IN (%s)" % gone).rowcount
+        self.db.execute("DROP TABLE temp.seen")
+        return count
+
+    def known(self, guid):
+        return self.db.execute("SELECT 1 FROM objects WHERE guid = ?", (guid,)).fetchone() is not None
+
+    def set_containers(self, pairs):
+        self.db.executemany("INSERT OR REPLACE INTO containers VALUES (?, ?)", pairs)
+
+    def container_dn(self, guid):
+        row = self.db.execute("SELECT dn FROM containers WHERE guid = ?", (guid,)).fetchone()
+        return row[0] if row else None
+
+    def ensure_indexes(self):
+        self.flush()
+        if not self._indexed:
+            for statement in _INDEXES:
+                self.db.execute(statement)
+            self._indexed = True
+
+    # ---- reading ----------------------------------------------------------------------------
+    def status_counts(self):
+        return dict(self.db.execute("SELECT status, COUNT(*) FROM objects GROUP BY status").fetchall())
+
+    def duplicates(self):
+        """Find the duplicated values (a temporary table); returns the number of distinct values compared."""
+        self.ensure_indexes()
+        db = self.db
+        db.execute("DROP TABLE IF EXISTS temp.dups")
+        db.execute("CREATE TEMP TABLE dups (attr INTEGER, key TEXT, n INTEGER, PRIMARY KEY (attr, key)) WITHOUT ROWID")
+        db.execute("INSERT INTO temp.dups SELECT attr, key, COUNT(*) FROM vals WHERE key IS NOT NULL"
+                   " GROUP BY attr, key HAVING COUNT(*) > 1")
+        total = db.execute("SELECT COUNT(*) FROM vals WHERE key IS NOT NULL").fetchone()[0]
+        extra = db.execute("SELECT COALESCE(SUM(n - 1), 0) FROM temp.dups").fetchone()[0]
+        return total - extra
+
+    def report_values(self):
+        """(dn, object class, uSNChanged, whenChanged, object id, attr, key, value, bits, suggested, action,
+        post, dup_action, duplicated) of every value that gives a report row, in the report's order.
+        Call duplicates() first."""
+        return self.db.execute(
+            "SELECT o.dn, o.otype, o.usn, o.changed, o.id, v.attr, v.key, v.value, v.bits, v.suggested, v.action,"
+            " v.post, v.dup_action, d.n IS NOT NULL, v.pos"
+            " FROM vals v JOIN objects o ON o.id = v.obj"
+            " LEFT JOIN temp.dups d ON d.attr = v.attr AND d.key = v.key WHERE v.bits != 0"
+            " UNION ALL "
+            "SELECT o.dn, o.otype, o.usn, o.changed, o.id, v.attr, v.key, v.value, v.bits, v.suggested, v.action,"
+            " v.post, v.dup_action, 1, v.pos"
+            " FROM temp.dups d JOIN vals v ON v.attr = d.attr AND v.key = d.key JOIN objects o ON o.id = v.obj"
+            " WHERE v.bits = 0"
+            " ORDER BY 1, 5, 15")
+
+    # ---- the end ----------------------------------------------------------------------------
+    def commit(self):
+        """Write the index out and rename it to its final name (an in-memory index: nothing)."""
+        self.ensure_indexes()
+        self.db.execute("COMMIT")
+        if self.path is None:
+            return None
+        self.db.close()
+        # no fsync: an index a crash left incomplete fails the next run's check (a full scan, a warning)
+        os.replace(self.path, self.final)
+        self.path = None
+        return self.final
+
+    def discard(self):
+        """This run failed or did not need the copy: its temporary file goes; the previous index stays."""
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            self.path = None
