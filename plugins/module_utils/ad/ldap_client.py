@@ -306,13 +306,14 @@ class LdapConnection:
                 return entry
         return None
 
-    def search(self, base, filterstr, attrs, scope=None, page_size=1000):
-        """Paged subtree search; yields (dn, {attr: [bytes]}). Referrals are skipped."""
+    def search(self, base, filterstr, attrs, scope=None, page_size=1000, controls=()):
+        """Paged subtree search; yields (dn, {attr: [bytes]}). Referrals are skipped. ``controls``: more
+        server controls (e.g. show deleted) sent with every page."""
         scope = ldap.SCOPE_SUBTREE if scope is None else scope
         control = SimplePagedResultsControl(True, size=page_size, cookie="")
         while True:
             try:
-                msgid = self.conn.search_ext(base, scope, filterstr, attrs, serverctrls=[control])
+                msgid = self.conn.search_ext(base, scope, filterstr, attrs, serverctrls=[control] + list(controls))
                 _rtype, rdata, _rmsgid, rctrls = self.conn.result3(msgid)
             except ldap.NO_SUCH_OBJECT:
                 return
@@ -322,7 +323,7 @@ class LdapConnection:
                 if dn is not None:
                     yield dn, entry
             cookie = None
-            for ctrl in rctrls:
+            for ctrl in rctrls or ():
                 if ctrl.controlType == SimplePagedResultsControl.controlType:
                     cookie = ctrl.cookie
             if not cookie:

@@ -544,25 +544,7 @@ def dc_states(scan_plan):
 
 def _paged(conn, base, flt, attrs, controls=()):
     """Paged subtree search with extra controls (show deleted); yields (dn, entry)."""
-    control = SimplePagedResultsControl(True, size=1000, cookie="")
-    while True:
-        try:
-            msgid = conn.conn.search_ext(base, ldap.SCOPE_SUBTREE, flt, attrs, serverctrls=[control] + list(controls))
-            _rtype, rdata, _msgid, rctrls = conn.conn.result3(msgid)
-        except ldap.NO_SUCH_OBJECT:
-            return
-        except ldap.LDAPError as exc:
-            conn.fail(exc)
-        for dn, entry in rdata:
-            if dn is not None:
-                yield dn, entry
-        cookie = None
-        for ctrl in rctrls or ():
-            if ctrl.controlType == SimplePagedResultsControl.controlType:
-                cookie = ctrl.cookie
-        if not cookie:
-            return
-        control.cookie = cookie
+    return conn.search(base, flt, attrs, controls=controls)
 
 
 def _guid(entry):
