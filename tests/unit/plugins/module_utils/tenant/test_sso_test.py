@@ -292,6 +292,16 @@ def test_pass_is_a_verify_row_in_every_report(stand, ad, tmp_path):
         assert PASSWORD not in text and not any(token in text for token in stand.tokens)
 
 
+def break_for(stand, case, change):
+    """Make the sign-in fail in the named way: a wrong password, an ImmutableID mismatch, a Managed domain."""
+    if case == "wrong_password":
+        change["user_password"] = "wrong-one"
+    elif case == "mismatch":
+        stand.tenant["users"][0]["onPremisesImmutableId"] = "AAAAAAAAAAAAAAAAAAAAAA=="
+    else:
+        next(d for d in stand.tenant["domains"] if d["id"] == DOMAIN)["authenticationType"] = "Managed"
+
+
 @pytest.mark.parametrize("case, reason, words", [
     ("wrong_password", "wrong_password", "refused the sign-in (a:FailedAuthentication"),
     ("mismatch", "immutable_id", "ImmutableID mismatch for %s" % UPN),
@@ -299,12 +309,7 @@ def test_pass_is_a_verify_row_in_every_report(stand, ad, tmp_path):
 ])
 def test_each_failure_is_a_fail_row_with_its_one_line_reason_and_remedy(stand, ad, tmp_path, case, reason, words):
     change = {}
-    if case == "wrong_password":
-        change["user_password"] = "wrong-one"
-    elif case == "mismatch":
-        stand.tenant["users"][0]["onPremisesImmutableId"] = "AAAAAAAAAAAAAAAAAAAAAA=="
-    else:
-        next(d for d in stand.tenant["domains"] if d["id"] == DOMAIN)["authenticationType"] = "Managed"
+    break_for(stand, case, change)
     result = sso.run_sso_test(params(stand, **change))
     assert result["failed"] and result["reason"] == reason
     (check,) = result["checks"]
@@ -366,12 +371,7 @@ def test_windows_pass_path_goes_through_the_negotiate_challenge(stand, kerberos)
 ])
 def test_windows_failures_one_line_each(stand, kerberos, case, reason, words):
     change = {"method": "windows"}
-    if case == "wrong_password":
-        change["user_password"] = "wrong-one"
-    elif case == "mismatch":
-        stand.tenant["users"][0]["onPremisesImmutableId"] = "AAAAAAAAAAAAAAAAAAAAAA=="
-    else:
-        next(d for d in stand.tenant["domains"] if d["id"] == DOMAIN)["authenticationType"] = "Managed"
+    break_for(stand, case, change)
     result = sso.run_sso_test(params(stand, app=True, **change))
     assert result["failed"] and result["reason"] == reason, result
     assert words in one_line(result) and result["checks"][0]["status"] == "fail"
@@ -418,12 +418,7 @@ def test_forms_pass_path_posts_the_fields_and_exchanges_wresult(stand, ad):
 ])
 def test_forms_failures_one_line_each(stand, ad, case, reason, words):
     change = {"method": "forms"}
-    if case == "wrong_password":
-        change["user_password"] = "wrong-one"
-    elif case == "mismatch":
-        stand.tenant["users"][0]["onPremisesImmutableId"] = "AAAAAAAAAAAAAAAAAAAAAA=="
-    else:
-        next(d for d in stand.tenant["domains"] if d["id"] == DOMAIN)["authenticationType"] = "Managed"
+    break_for(stand, case, change)
     result = sso.run_sso_test(params(stand, app=True, **change))
     assert result["failed"] and result["reason"] == reason, result
     assert words in one_line(result) and result["checks"][0]["status"] == "fail"
