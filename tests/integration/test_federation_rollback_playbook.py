@@ -7,14 +7,11 @@ password hash sync off the run is refused with one line before any write. No Sam
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import uuid
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "graph"))
@@ -43,22 +40,13 @@ def stand(tmp_path):
 
 
 def play(stand, tmp_path, *args, expect_rc=0, **extra):
-    variables = {"ems_federation_domain": DOMAIN, "ems_tenant_id": stand.tenant["id"], "ems_tenant_client_id": CLIENT,
-                 "ems_tenant_authority_url": stand.url, "ems_tenant_graph_url": stand.url,
-                 "ems_tenant_ca_file": stand.ca_file,
-                 # what a customer's group_vars hold for the unattended plays: the rollback signs in itself
-                 "ems_tenant_auth": "certificate", "ems_tenant_certificate_path": stand.app_cert}
+    # what a customer's group_vars hold for the unattended plays: the rollback signs in itself
+    variables = dict(standin_fixture.tenant_variables(stand, CLIENT), ems_federation_domain=DOMAIN,
+                     ems_tenant_auth="certificate")
     variables.update(extra)
-    (tmp_path / "vars.yml").write_text(yaml.safe_dump(variables))
-    (tmp_path / "hosts.yml").write_text("all:\n  hosts:\n    localhost:\n")
-    env = dict(os.environ, EMS_REPORT_DIR=str(tmp_path / "reports"), EMS_OUTPUT_COLOR="never",
-               ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-    cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
-           str(ROOT / "playbooks" / "federation_rollback.yml"), "-e", "@%s" % (tmp_path / "vars.yml"), *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, check=False, cwd=str(ROOT))
-    assert done.returncode == expect_rc, done.stdout[-4000:] + done.stderr[-2000:]
+    stdout = standin_fixture.run_playbook(tmp_path, "federation_rollback.yml", variables, *args, expect_rc=expect_rc)
     runs = sorted((tmp_path / "reports").iterdir())
-    return done.stdout, json.loads((runs[-1] / "report.json").read_text())
+    return stdout, json.loads((runs[-1] / "report.json").read_text())
 
 
 writes = standin_fixture.writes

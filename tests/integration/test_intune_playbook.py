@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "graph"))
@@ -32,21 +31,11 @@ def stand(tmp_path):
 
 
 def play(stand, tmp_path, *args, **extra):
-    variables = {"ems_tenant_id": stand.tenant["id"], "ems_tenant_client_id": CLIENT,
-                 "ems_tenant_certificate_path": stand.app_cert, "ems_tenant_authority_url": stand.url,
-                 "ems_tenant_graph_url": stand.url, "ems_tenant_ca_file": stand.ca_file,
-                 "intune_break_glass_users": ["breakglass1@emslab.onmicrosoft.com"],
-                 "intune_test_devices": [{"platform": "ios", "user": PILOT}]}
+    variables = dict(standin_fixture.tenant_variables(stand, CLIENT),
+                     intune_break_glass_users=["breakglass1@emslab.onmicrosoft.com"],
+                     intune_test_devices=[{"platform": "ios", "user": PILOT}])
     variables.update(extra)
-    (tmp_path / "vars.yml").write_text(yaml.safe_dump(variables))
-    (tmp_path / "hosts.yml").write_text("all:\n  hosts:\n    localhost:\n")
-    env = dict(os.environ, EMS_REPORT_DIR=str(tmp_path / "reports"), EMS_OUTPUT_COLOR="never",
-               ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-    cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(tmp_path / "hosts.yml"),
-           str(ROOT / "playbooks" / "enable_intune.yml"), "-e", "@%s" % (tmp_path / "vars.yml"), *args]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, check=False, cwd=str(ROOT))
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    return done.stdout
+    return standin_fixture.run_playbook(tmp_path, "enable_intune.yml", variables, *args)
 
 
 def latest_report(tmp_path):
