@@ -43,6 +43,7 @@ import secrets
 import shlex
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -170,6 +171,18 @@ class ForestSpec:
     users: int = 0  # generated users loaded offline before the first start
     users_ldif: str | None = None  # or an LDIF file of your own (loaded offline likewise)
     password_users: int = 0  # of the generated users, how many get LAB_PASSWORD (slow: ~20 ms each)
+    # generated users also get three proxyAddresses: with mail and userPrincipalName, 5 values each
+    # in IdFix's duplicate checks (the readiness benchmark's "about 5 values each")
+    mailbox_attrs: bool = False
+    # sam.ldb's backend: "tdb" or "mdb" (LMDB); None: mdb above MDB_ABOVE_USERS generated users (a
+    # TDB file stops at 4 GB, and a Samba user takes about 10 KB in it: 400,000 users at most)
+    backend_store: str | None = None
+
+    @property
+    def store(self) -> str:
+        if self.backend_store:
+            return self.backend_store
+        return "mdb" if self.users > MDB_ABOVE_USERS else "tdb"
 
     def __post_init__(self):
         if not _NAME_RE.match(self.name):
@@ -185,6 +198,8 @@ class ForestSpec:
             raise LabError(f"forest {self.name}: dcs must be 1..9")
         if self.users < 0 or self.password_users < 0 or self.password_users > self.users:
             raise LabError(f"forest {self.name}: users/password_users out of range")
+        if self.backend_store not in (None, "tdb", "mdb"):
+            raise LabError(f"forest {self.name}: backend_store must be tdb or mdb")
 
     @classmethod
     def parse(cls, text: str) -> "ForestSpec":
@@ -433,7 +448,8 @@ def preflight() -> list[str]:
 def generate_users_ldif(path: str | Path, count: int, base_dn: str, *, upn_suffix: str,
                         ou: str = "EmsLabUsers", prefix: str = "emsuser", start: int = 1,
                         create_ou: bool = True, password: str | None = None,
-                        password_count: int = 0,
+                        password_count: int = 0, mailbox_attrs: bool = False,
+                        guid_prefix: bytes | None = None,
                         extra_attrs: Callable[[int], dict] | None = None) -> Path:
     """Write an LDIF that creates OU=<ou>,<base_dn> and ``count`` user objects in it.
 
@@ -442,6 +458,10 @@ def generate_users_ldif(path: str | Path, count: int, base_dn: str, *, upn_suffi
     The first ``password_count`` users get ``password`` and userAccountControl 512 (enabled);
     the others have no password and userAccountControl 546 (disabled, password not required),
     which keeps an offline load fast (password hashing costs ~20 ms per user).
+    ``mailbox_attrs``: also three proxyAddresses (SMTP:<mail>, smtp:<sam>@alias.<suffix>, an X500
+    address); mailNickname and targetAddress are Exchange attributes, not in Samba's schema.
+    ``guid_prefix`` (12 bytes): objectGUID = prefix + user number (4 bytes, big-endian), increasing
+    through the file; loading it needs ldbadd's relax control (see load_generated_users).
     ``extra_attrs(i)`` may return more attributes (or overrides) for user ``i``.
     """
     path = Path(path)
@@ -472,6 +492,11 @@ def generate_users_ldif(path: str | Path, count: int, base_dn: str, *, upn_suffi
                 "department": departments[i % len(departments)],
                 "company": "EmsLab",
             }
+            if mailbox_attrs:
+                attrs["proxyAddresses"] = [f"SMTP:{sam}@{upn_suffix}", f"smtp:{sam}@alias.{upn_suffix}",
+                                           f"X500:/o=EmsLab/ou=Users/cn={sam}"]
+            if guid_prefix is not None:
+                attrs["objectGUID::"] = base64.b64encode(guid_prefix + struct.pack(">I", i)).decode()
             if n < password_count:
                 attrs["unicodePwd::"] = pw_b64
                 attrs["userAccountControl"] = "512"
@@ -490,13 +515,69 @@ def generate_users_ldif(path: str | Path, count: int, base_dn: str, *, upn_suffi
 
 
 def ldbadd_offline(sam_ldb: str, ldif: str | Path, *, objects: int = 0,
-                   log: str | None = None) -> float:
-    """Bulk-load an LDIF into a stopped DC's sam.ldb. Returns seconds taken."""
+                   log: str | None = None, relax: bool = False, expect: int | None = None) -> float:
+    """Bulk-load an LDIF into a stopped DC's sam.ldb (one transaction). Returns seconds taken.
+    ``relax``: pass the relax control (needed to add objects with their own objectGUID).
+    ``expect``: the number of records the LDIF holds; ldbadd exits 0 when it added some records
+    and then stopped at a refused one, so a load that added another number raises LabError."""
     cache = max(20000, 4 * objects)
+    cmd = (["ldbadd", "-H", sam_ldb, "-o", "batch_mode:1", "-o",
+            f"transaction_index_cache_size:{cache}", "--nosync"] + (["--relax"] if relax else [])
+           + [str(ldif)])
     t0 = time.monotonic()
-    _sh(["ldbadd", "-H", sam_ldb, "-o", "batch_mode:1", "-o",
-         f"transaction_index_cache_size:{cache}", "--nosync", str(ldif)],
-        timeout=3600, log=log)
+    cp = _sh(cmd, timeout=3600, log=None if expect is not None else log)
+    if expect is not None:
+        output = (cp.stdout or "") + (cp.stderr or "")
+        if log:
+            with open(log, "a", encoding="utf-8") as out:
+                out.write(f"\n$ {shlex.join(cmd)}\n{output}")
+        if f"Added {expect} records successfully" not in output:
+            raise LabError(f"ldbadd added other than {expect} records from {ldif}: "
+                           f"{output.strip()[-2000:]}")
+    return time.monotonic() - t0
+
+
+#: generated users per ldbadd run (one transaction each): ldbadd's memory grows with the
+#: transaction (about 2 GB for 100,000 users), a chunk's stays near 1 GB
+LOAD_CHUNK = 50000
+#: above this many generated users a forest's sam.ldb uses LMDB (see ForestSpec.backend_store)
+MDB_ABOVE_USERS = 200000
+
+
+def load_generated_users(sam_ldb: str, work_dir: str | Path, count: int, base_dn: str, *,
+                         upn_suffix: str, start: int = 1, create_ou: bool = True,
+                         password_count: int = 0, mailbox_attrs: bool = False,
+                         chunk: int = LOAD_CHUNK, log: str | None = None,
+                         progress: Callable[[str], None] | None = None) -> float:
+    """Generate ``count`` users (see generate_users_ldif) and load them into a stopped DC's sam.ldb,
+    ``chunk`` users per ldbadd run. Returns the seconds spent generating and loading.
+
+    The users get increasing objectGUIDs, all above the provisioned objects' random ones: Samba keeps
+    each index entry's GUID list sorted and inserts a new GUID with a memmove of the entries after it,
+    so with random GUIDs every user added costs a move of half of the objectClass, objectCategory,
+    one-level ... lists (16 bytes per user already there): quadratic, a 20,000-user chunk took 27 s
+    into an empty domain and 52-109 s on top of 120,000 users; with increasing GUIDs it takes the same
+    time at any size (36 s at 140,000 and 180,000 on a loaded machine). The prefix holds the time and 4
+    random bytes, so users of other loads and other forests get other GUIDs."""
+    t0 = time.monotonic()
+    work_dir = Path(work_dir)
+    prefix = b"\xff\xff\xff\xfe" + struct.pack(">I", int(time.time()) & 0xFFFFFFFF) + os.urandom(4)
+    done = 0
+    while done < count:
+        size = min(chunk, count - done)
+        ldif = work_dir / f"users-{start + done}.ldif"
+        generate_users_ldif(ldif, size, base_dn, upn_suffix=upn_suffix, start=start + done,
+                            create_ou=create_ou and done == 0,
+                            password_count=max(0, min(size, password_count - done)),
+                            mailbox_attrs=mailbox_attrs, guid_prefix=prefix)
+        try:
+            ldbadd_offline(sam_ldb, ldif, objects=size, log=log, relax=True,
+                           expect=size + (1 if create_ou and done == 0 else 0))
+        finally:
+            ldif.unlink(missing_ok=True)
+        done += size
+        if progress and count > chunk:
+            progress(f"{done}/{count} users loaded ({time.monotonic() - t0:.0f}s)")
     return time.monotonic() - t0
 
 
@@ -930,7 +1011,10 @@ class Lab:
              f"--configfile={empty}", f"--targetdir={dc1.dir}", f"--realm={f.realm}",
              f"--domain={f.netbios}", "--server-role=dc", "--dns-backend=SAMBA_INTERNAL",
              f"--function-level={spec.level}", f"--base-schema={spec.schema}",
-             f"--host-name={dc1.name}", f"--host-ip={dc1.ip}", f"--adminpass={LAB_PASSWORD}"],
+             f"--host-name={dc1.name}", f"--host-ip={dc1.ip}", f"--adminpass={LAB_PASSWORD}",
+             f"--backend-store={spec.store}"]
+            + ([f"--backend-store-size={max(8, spec.users * 32 // 1000000 + 8)}Gb"]
+               if spec.store == "mdb" else []),
             timeout=600, log=os.path.normpath(log))
         timing["provision_s"] = round(time.monotonic() - t, 1)
         self._check_abort()
@@ -943,11 +1027,10 @@ class Lab:
                          schema_object_version=int(objver) if objver else None)
         users = 0
         if spec.users:
-            ldif = Path(dc1.dir).parent / "users.ldif"
-            generate_users_ldif(ldif, spec.users, f.base_dn, upn_suffix=f.dns_domain,
-                                password_count=spec.password_users)
-            timing["users_load_s"] = round(ldbadd_offline(
-                dc1.sam_ldb, ldif, objects=spec.users, log=os.path.normpath(log)), 1)
+            timing["users_load_s"] = round(load_generated_users(
+                dc1.sam_ldb, Path(dc1.dir).parent, spec.users, f.base_dn, upn_suffix=f.dns_domain,
+                password_count=spec.password_users, mailbox_attrs=spec.mailbox_attrs,
+                log=os.path.normpath(log), progress=lambda m: self.log(f"[{f.name}] {m}")), 1)
             users += spec.users
             self.log(f"[{f.name}] {spec.users} users loaded offline in "
                      f"{timing['users_load_s']}s")
@@ -1130,18 +1213,19 @@ class Lab:
         spent in ldbadd."""
         f = self.forest(forest)
         dc1 = f.dcs[0]
-        if ldif is None:
-            if count <= 0:
-                raise LabError("load_users: give count or ldif")
-            ldif = Path(dc1.dir).parent / f"users-{int(time.time())}.ldif"
-            first = start if start is not None else f.users + 1
-            generate_users_ldif(ldif, count, f.base_dn, upn_suffix=f.dns_domain, start=first,
-                                create_ou=(first == 1), password_count=password_count)
+        if ldif is None and count <= 0:
+            raise LabError("load_users: give count or ldif")
         was_running = self.dc_running(dc1)
         if was_running:
             self.stop_dc(dc1.fqdn)
-        secs = ldbadd_offline(dc1.sam_ldb, ldif, objects=count,
-                              log=os.path.join(dc1.dir, "log", "ldbadd.log"))
+        log = os.path.join(dc1.dir, "log", "ldbadd.log")
+        if ldif is None:
+            first = start if start is not None else f.users + 1
+            secs = load_generated_users(dc1.sam_ldb, Path(dc1.dir).parent, count, f.base_dn,
+                                        upn_suffix=f.dns_domain, start=first, create_ou=(first == 1),
+                                        password_count=password_count, log=log)
+        else:
+            secs = ldbadd_offline(dc1.sam_ldb, ldif, objects=count, log=log)
         if count:
             self._set_forest(f.name, users=f.users + count)
         if was_running:
