@@ -12,6 +12,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def current_log(work, timeout=10):
+    """The stand-in's log.json as written after this call (it is rewritten every 0.5 s while the stand-in
+    runs): every request made before the call is in it. Returns {"requests", "violations"}."""
+    path = Path(work) / "log.json"
+    since = time.time()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_mtime > since:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the stand-in did not rewrite %s within %d s" % (path, timeout))
+    return json.loads(path.read_text())
+
+
 def serve(lab, work, *extra):
     """A generator (a fixture's body): starts standin.py --dir WORK [extra] and yields {"info": ready.json, "dir"};
     stops it with SIGTERM afterwards (log.json then holds every request and violation)."""
