@@ -50,6 +50,14 @@ def present(item):
     return item.get("state", "present") == "present"
 
 
+def _whole_restriction(key, new, current_value):
+    """A platform restriction is one complex value: sent whole (the tenant's fields, else the defaults, plus the
+    data's)."""
+    if key.endswith("Restriction"):
+        return dict(current_value or tables.RESTRICTION_DEFAULTS, **new)
+    return new
+
+
 class Planner:
     def __init__(self, client, params):
         self.client = client
@@ -228,12 +236,16 @@ class Planner:
         refs = [self.group_ref(name, where, "assign_to") for name in item["assign_to"]]
         return [r for r in refs if r is not None]
 
-    def plan_policy(self, kind, item, current, desired, type_name, collection, targets, create_extra=None):
-        """Create or patch a typed policy, then its assignments (POST .../assign with the whole set)."""
+    def plan_policy(self, kind, item, current, desired, type_name, collection, targets, create_extra=None,
+                    complete=None, assign_key="assignments"):
+        """Create or patch a typed policy, then its assignments (POST .../assign with the whole set under
+        ``assign_key``). ``complete(key, new, current_value)``: the value sent for a property (default: the
+        data's), e.g. a complex value sent whole."""
         policy = None
+        complete = complete or (lambda _key, new, _current: new)
         if current is None:
             policy = NewObject(kind, item["name"])
-            body = dict(desired, **(create_extra or {}))
+            body = {k: complete(k, v, None) for k, v in dict(desired, **(create_extra or {})).items()}
             body["@odata.type"] = odata(type_name)
             self.add(Change(kind, item["name"], "create", "POST", collection, body,
                             {k: (None, v) for k, v in desired.items()}, creates=policy))
@@ -242,14 +254,14 @@ class Planner:
             policy = current["id"]
             changed = differences(desired, current)
             if changed:
-                body = {k: new for k, (_old, new) in changed.items()}
+                body = {k: complete(k, new, current.get(k)) for k, (_old, new) in changed.items()}
                 body["@odata.type"] = odata(type_name)
                 self.add(Change(kind, item["name"], "update", "PATCH", "%s/%s" % (collection, policy), body, changed))
             current_targets = [(a.get("target") or {}).get("groupId") for a in current.get("assignments") or []
                                if (a.get("target") or {}).get("@odata.type") == GROUP_TARGET]
         if targets is not None and not (all(isinstance(t, str) for t in targets)
                                         and sorted(set(targets)) == sorted(set(current_targets))):
-            body = {"assignments": [{"target": {"@odata.type": GROUP_TARGET, "groupId": t}} for t in targets]}
+            body = {assign_key: [{"target": {"@odata.type": GROUP_TARGET, "groupId": t}} for t in targets]}
             self.add(Change(kind, item["name"], "assign", "POST", self.action_path(collection, policy, "assign"),
                             body, {"assignments": (self.names_of(current_targets), self.names_of(targets))}))
         return policy
@@ -432,35 +444,9 @@ class Planner:
                 desired["limit"] = item["limit"]
             for platform, rule in (item.get("platforms") or {}).items():
                 desired[tables.ENROLLMENT_PLATFORMS[platform]] = dict(rule)
-            if current is None:
-                body = dict(desired)
-                for key in [k for k in body if k.endswith("Restriction")]:
-                    body[key] = dict(tables.RESTRICTION_DEFAULTS, **body[key])
-                policy = NewObject("enrollment restriction", item["name"])
-                body["@odata.type"] = odata(type_name)
-                self.add(Change("enrollment restriction", item["name"], "create", "POST", ENROLLMENT_PATH, body,
-                                {k: (None, v) for k, v in desired.items()}, creates=policy))
-                current_targets = []
-            else:
-                policy = current["id"]
-                changed = differences(desired, current)
-                if changed:
-                    # a restriction is one complex value: send it whole (the tenant's fields + the data's)
-                    body = {k: dict(current.get(k) or tables.RESTRICTION_DEFAULTS, **new)
-                            if k.endswith("Restriction") else new for k, (_old, new) in changed.items()}
-                    body["@odata.type"] = odata(type_name)
-                    self.add(Change("enrollment restriction", item["name"], "update", "PATCH",
-                                    "%s/%s" % (ENROLLMENT_PATH, policy), body, changed))
-                current_targets = [(a.get("target") or {}).get("groupId") for a in current.get("assignments") or []
-                                   if (a.get("target") or {}).get("@odata.type") == GROUP_TARGET]
-            targets = self.targets(item, where)
-            if targets is not None and not (all(isinstance(t, str) for t in targets)
-                                            and sorted(set(targets)) == sorted(set(current_targets))):
-                body = {"enrollmentConfigurationAssignments": [
-                    {"target": {"@odata.type": GROUP_TARGET, "groupId": t}} for t in targets]}
-                self.add(Change("enrollment restriction", item["name"], "assign", "POST",
-                                self.action_path(ENROLLMENT_PATH, policy, "assign"), body,
-                                {"assignments": (self.names_of(current_targets), self.names_of(targets))}))
+            self.plan_policy("enrollment restriction", item, current, desired, type_name, ENROLLMENT_PATH,
+                             self.targets(item, where), complete=_whole_restriction,
+                             assign_key="enrollmentConfigurationAssignments")
 
     # --- email profiles (Graph beta) -------------------------------------------------------------------
     def plan_email_profiles(self):
