@@ -29,13 +29,6 @@ CLIENT = standin_fixture.CLIENT
 writes = standin_fixture.writes
 
 
-@pytest.fixture()
-def stand(tmp_path):
-    server = standin_fixture.started(tmp_path, CLIENT)
-    yield server
-    standin_fixture.stopped_clean(server)
-
-
 def beta_paths(stand):
     return [e["path"].split("?")[0] for e in stand.log if e["path"].startswith("/beta/")]
 

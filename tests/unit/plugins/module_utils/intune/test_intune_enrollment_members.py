@@ -25,13 +25,6 @@ PILOT1, PILOT2, ADMIN = ("%s@emslab.onmicrosoft.com" % n for n in ("pilot1", "pi
 writes = standin_fixture.writes
 
 
-@pytest.fixture()
-def stand(tmp_path):
-    server = standin_fixture.started(tmp_path, CLIENT)
-    yield server
-    standin_fixture.stopped_clean(server)
-
-
 def user_id(stand, upn):
     return next(u["id"] for u in stand.intune.users if u["userPrincipalName"] == upn)
 

@@ -38,13 +38,6 @@ def baseline():
     return {kind: copy.deepcopy(defaults[var]) for kind, var in KINDS.items()}
 
 
-@pytest.fixture()
-def stand(tmp_path):
-    server = standin_fixture.started(tmp_path, CLIENT)
-    yield server
-    standin_fixture.stopped_clean(server)
-
-
 def params(stand, data=None, **extra):
     out = stand.graph_params(CLIENT, stand.app_cert)
     out.update({"groups": [], "compliance_policies": [], "conditional_access_policies": [],
