@@ -166,7 +166,8 @@ def test_another_dc_a_corrupt_index_and_delta_on_request(dlab, forest, tmp_path)
     ])
     first, other_dc, same_dc, refused = results
     assert not [r for r in results[:3] if r.get("failed")], results
-    assert (first["scan_type"], other_dc["scan_type"], same_dc["scan_type"]) == ("full", "full", "delta"), results
+    assert (first["scan_type"], other_dc["scan_type"], same_dc["scan_type"]) == ("full", "full", "delta"), [
+        r.get("scan_reason") or r.get("msg") for r in results]
     assert other_dc["scan_reason"] == "%s is read from DC %s, the last scan read it from %s (USNs are per DC)" % (
         forest.base_dn, dc2, dc1)
     assert same_dc["objects_read"] == 0
