@@ -146,8 +146,8 @@ notes:
     uses Unicode lower case.
   - A DC that stops during the scan fails the task, naming the DC and the search; no report is published, and the
     index of the last good scan stays.
-  - Report rows are in DN order (then IdFix's rule order); the first holder of a duplicated value is the first in
-    that order, in full and delta scans alike.
+  - Report rows are in the order the scan read the objects (then IdFix's rule order); the first holder of a
+    duplicated value is the first read, as in IdFix. A delta re-scan keeps each changed object's place.
 seealso:
   - module: ems.enable.ad_forest_info
   - name: IdFix (microsoft/idfix)

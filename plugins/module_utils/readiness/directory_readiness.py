@@ -282,7 +282,8 @@ def run_directory_readiness(params, check_mode=False):
                 index = vindex.ValueIndex.create(params["output_dir"], name)
                 index.set_containers([(guid, dn) for guid, dn, _created in scan.containers(the_plan) if guid])
             engine = rules.RuleEngine(ad_facts.routable_tlds(), writer.row, index=index,
-                                      ignore=rules.IgnoreList(params["ignore"]))
+                                      ignore=rules.IgnoreList(params["ignore"]),
+                                      draft=writer if scan_type == "full" else None)
             if scan_type == "delta":
                 read, removed, deletions = scan.run_delta(the_plan, engine, params, since)
                 if deletions == "enumeration":
@@ -315,7 +316,7 @@ def run_directory_readiness(params, check_mode=False):
                        summary=summary, performance=performance)
         index_path = index.commit()
         index = None
-        paths = writer.commit(trailer)
+        paths = writer.commit(trailer, engine.replace)
     except OSError as err:
         written = writer.size() if writer is not None else 0
         if writer is not None:

@@ -9,10 +9,10 @@ a delta re-scan starts from (meta: the DC, its invocationId and highestCommitted
 fingerprint of the rules and options). Nothing of it is kept in memory: duplicates are found by SQL
 (GROUP BY over an index) once the scan is complete, so memory stays flat whatever the directory's size.
 
-The report rows are rendered from the index in one fixed order - DN, then IdFix's rule order, then
-the value's order in its attribute - so a full scan and a delta re-scan of the same directory give the
-same rows, and the first holder of a duplicated value (the one reported once more with the duplicate
-error alone, as before) is the first in that order.
+The report rows are in the order the scan read the objects (the index's object ids), then IdFix's rule
+order, then the value's order in its attribute; a delta re-scan keeps each changed object's id (its place
+in the report) and adds new objects at the end. The first holder of a duplicated value (the one reported
+once more with the duplicate error alone) is the first in that order, as in IdFix (the first read).
 
 The file is built under a new temporary name (mkstemp: O_EXCL, mode 0600) and renamed to its final
 name by commit(); a delta works on a copy of the previous index read through O_NOFOLLOW, so a failed
@@ -55,6 +55,7 @@ _INDEXES = _EARLY_INDEXES + (
 )
 STATUS_CHECKED, STATUS_IGNORED, STATUS_SKIPPED = 0, 1, 2
 BATCH = 2000  # objects per executemany
+COMMIT_PAGES = 20  # checkpoints (pages of the scan) per commit: a commit per page cost ~1 s per 100,000 objects
 CACHE_KB = 32768  # SQLite page cache (the sorter spills to temporary files beyond it)
 
 
@@ -115,6 +116,8 @@ class ValueIndex:
         self._next_id = (db.execute("SELECT MAX(id) FROM objects").fetchone()[0] or 0) + 1
         self._objects = []
         self._vals = []
+        self._pages = 0
+        self._reuse = {}  # objectGUID -> id of objects a delta removed: read again, they keep their place
         db.execute("BEGIN")
 
     # ---- opening ----------------------------------------------------------------------------
@@ -173,14 +176,18 @@ class ValueIndex:
 
     # ---- writing ----------------------------------------------------------------------------
     def add(self, guid, dn, usn, changed, otype, status, vals):
-        """One object read by the scan; vals: (pos, attr, key, value, bits, suggested, action, post, dup_action)."""
-        oid = self._next_id
-        self._next_id += 1
+        """One object read by the scan; vals: (pos, attr, key, value, bits, suggested, action, post, dup_action).
+        Returns its id."""
+        oid = self._reuse.pop(guid, None) if self._reuse else None
+        if oid is None:
+            oid = self._next_id
+            self._next_id += 1
         self._objects.append((oid, guid, dn, usn, changed, otype, status))
         if vals:
             self._vals.extend((oid,) + v for v in vals)
         if len(self._objects) >= BATCH:
             self.flush()
+        return oid
 
     def flush(self):
         if self._objects:
@@ -191,10 +198,11 @@ class ValueIndex:
             self._vals = []
 
     def checkpoint(self):
-        """Write what the scan has read so far to the (temporary) file: progress is visible and the page
-        cache holds no more than one page of the scan."""
+        """Hand what the scan has read so far to SQLite (memory stays flat: beyond its page cache, SQLite
+        writes to the temporary file) and commit every COMMIT_PAGES calls (progress is visible)."""
         self.flush()
-        if self.path is not None:
+        self._pages += 1
+        if self.path is not None and self._pages % COMMIT_PAGES == 0:
             self.db.execute("COMMIT")
             self.db.execute("BEGIN")
 
@@ -209,6 +217,7 @@ class ValueIndex:
                 continue
             self.db.execute("DELETE FROM vals WHERE obj = ?", row)
             self.db.execute("DELETE FROM objects WHERE id = ?", row)
+            self._reuse[guid] = row[0]
             removed += 1
         return removed
 
@@ -263,21 +272,35 @@ class ValueIndex:
         extra = db.execute("SELECT COALESCE(SUM(n - 1), 0) FROM temp.dups").fetchone()[0]
         return total - extra
 
-    def report_values(self):
-        """(dn, object class, uSNChanged, whenChanged, object id, attr, key, value, bits, suggested, action,
-        post, dup_action, duplicated) of every value that gives a report row, in the report's order.
-        Call duplicates() first."""
-        return self.db.execute(
-            "SELECT o.dn, o.otype, o.usn, o.changed, o.id, v.attr, v.key, v.value, v.bits, v.suggested, v.action,"
-            " v.post, v.dup_action, d.n IS NOT NULL, v.pos"
-            " FROM vals v JOIN objects o ON o.id = v.obj"
-            " LEFT JOIN temp.dups d ON d.attr = v.attr AND d.key = v.key WHERE v.bits != 0"
-            " UNION ALL "
-            "SELECT o.dn, o.otype, o.usn, o.changed, o.id, v.attr, v.key, v.value, v.bits, v.suggested, v.action,"
-            " v.post, v.dup_action, 1, v.pos"
-            " FROM temp.dups d JOIN vals v ON v.attr = d.attr AND v.key = d.key JOIN objects o ON o.id = v.obj"
-            " WHERE v.bits = 0"
-            " ORDER BY 1, 5, 15")
+    _ROWS = ("SELECT v.obj, o.dn, o.otype, o.usn, o.changed, v.attr, v.key, v.value, v.bits, v.suggested, v.action,"
+             " v.post, v.dup_action, d.n IS NOT NULL FROM vals v JOIN objects o ON o.id = v.obj"
+             " LEFT JOIN temp.dups d ON d.attr = v.attr AND d.key = v.key WHERE %s ORDER BY v.obj, v.pos")
+
+    def report_objects(self, affected=False):
+        """(object id, (dn, object class, uSNChanged, whenChanged), [(attr, key, value, bits, suggested, action,
+        post, dup_action, duplicated)]) of every object with report rows, in id order - a walk of the values'
+        primary key, no sort. affected: only the objects holding a duplicated value. Call duplicates() first."""
+        if affected:
+            self.db.execute("DROP TABLE IF EXISTS temp.affected")
+            self.db.execute("CREATE TEMP TABLE affected (obj INTEGER PRIMARY KEY)")
+            self.db.execute("INSERT OR IGNORE INTO temp.affected SELECT v.obj FROM temp.dups d"
+                            " JOIN vals v ON v.attr = d.attr AND v.key = d.key")
+            where = "v.obj IN (SELECT obj FROM temp.affected)"
+        else:
+            where = "v.bits != 0 OR d.n IS NOT NULL"
+        cursor = self.db.execute(self._ROWS % where)
+        try:
+            current, head, vals = None, None, []
+            for row in cursor:
+                if row[0] != current:
+                    if vals:
+                        yield current, head, vals
+                    current, head, vals = row[0], row[1:5], []
+                vals.append(row[5:])
+            if vals:
+                yield current, head, vals
+        finally:
+            cursor.close()
 
     # ---- the end ----------------------------------------------------------------------------
     def commit(self):

@@ -63,8 +63,41 @@ def _csv_cell(value):
     return value
 
 
+class _Counted:
+    """A binary file written through its own buffer that knows how many bytes were written (the offset of
+    the next row, with which a row range can be rewritten at commit)."""
+
+    def __init__(self, fd):
+        self.handle = os.fdopen(fd, "wb", buffering=1 << 16)
+        self.position = 0
+
+    def write(self, text):
+        data = text.encode("utf-8")
+        self.handle.write(data)
+        self.position += len(data)
+
+
+class _Capture:
+    """Rows rendered into memory: the new text of one object's range (see ReportWriter.capture)."""
+
+    def __init__(self):
+        self.parts = []
+        self.position = 0
+
+    def write(self, text):
+        self.parts.append(text)
+
+    def data(self):
+        return "".join(self.parts).encode("utf-8")
+
+
 class ReportWriter:
-    """Streams rows into <dir>/<name>.csv and <dir>/<name>.json; commit() publishes them."""
+    """Streams rows into <dir>/<name>.csv and <dir>/<name>.json; commit() publishes them.
+
+    Each JSON row is written after ",\\n  "; commit() blanks the first row's comma. mark() gives the
+    offsets of the next row in both files, so that commit() can replace the rows of an object written
+    during the scan (a duplicate found at its end) with the ones capture() rendered.
+    """
 
     def __init__(self, directory, name, header):
         self.directory = directory
@@ -76,20 +109,20 @@ class ReportWriter:
         try:
             for kind in self.final:
                 fd, self.partial[kind] = tempfile.mkstemp(prefix=".%s.%s.partial-" % (name, kind), dir=directory)
-                self._files[kind] = os.fdopen(fd, "w", encoding="utf-8", newline="", buffering=1 << 16)
+                self._files[kind] = _Counted(fd)
         except OSError as exc:
             self.abort()
             if exc.errno == errno.ENOSPC:
                 raise disk_full(directory, 0) from None
             raise LdapError("output_dir: cannot create report files in %s: %s." % (directory, exc.strerror or exc),
                             kind="input") from None
+        self._out = (self._files["csv"], self._files["json"])
         self._csv = csv.writer(self._files["csv"], lineterminator="\r\n")
         self._csv.writerow(CSV_COLUMNS)
-        self._json = self._files["json"]
         head = dict(header, format=REPORT_FORMAT)
         text = json.dumps(head, indent=1, ensure_ascii=False)
-        self._json.write(text[:-2] + ',\n "rows": [')  # reopen the object: rows come next
-        self._first = True
+        self._files["json"].write(text[:-2] + ',\n "rows": [')  # reopen the object: rows come next
+        self._rows_at = self._files["json"].position  # where the first row's comma is
         self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
         self.kept = []
         self.keep = 0
@@ -99,29 +132,69 @@ class ReportWriter:
                             _csv_cell(row["value"]), ";".join(row["errors"]), _csv_cell(row["suggested_value"]),
                             row["action"], "" if row.get("usn_changed") is None else row["usn_changed"],
                             row.get("when_changed") or ""))
-        self._json.write(("\n  " if self._first else ",\n  ") + self._dumps(row))
-        self._first = False
+        self._out[1].write(",\n  " + self._dumps(row))
         if len(self.kept) < self.keep:
             self.kept.append(row)
+
+    def mark(self):
+        """The offsets (CSV, JSON) at which the next row starts."""
+        return self._out[0].position, self._out[1].position
+
+    def capture(self, render):
+        """render(row): the rows of one object, rendered into memory; returns their (CSV, JSON) bytes."""
+        saved, kept = self._out, self.keep
+        capture = (_Capture(), _Capture())
+        self._out, self.keep = capture, 0
+        self._csv = csv.writer(capture[0], lineterminator="\r\n")
+        try:
+            render(self.row)
+        finally:
+            self._out, self.keep = saved, kept
+            self._csv = csv.writer(saved[0], lineterminator="\r\n")
+        return capture[0].data(), capture[1].data()
 
     def flush(self):
         """Push written rows to the partial files (progress is visible; called once per batch)."""
         for handle in self._files.values():
-            handle.flush()
+            handle.handle.flush()
 
-    def commit(self, trailer):
-        """Finish both files and rename them to their final names."""
+    def commit(self, trailer, replace=()):
+        """Finish both files and rename them to their final names. replace: ((CSV start, CSV end), (JSON
+        start, JSON end), (CSV bytes, JSON bytes)) in offset order - row ranges rewritten."""
         text = json.dumps(dict(trailer, complete=True), indent=1, ensure_ascii=False)
-        self._json.write("\n ],\n" + text[2:])  # the trailer's keys follow "rows"
-        self._json.write("\n")
-        for handle in self._files.values():
+        self._files["json"].write("\n ],\n" + text[2:] + "\n")  # the trailer's keys follow "rows"
+        for number, kind in enumerate(("csv", "json")):
+            handle = self._files[kind].handle
             handle.flush()
+            if replace:
+                self._rewrite(kind, [(spans[number], spans[2][number]) for spans in replace])
+                handle.close()
+                handle = self._files[kind].handle = open(self.partial[kind], "r+b")  # noqa: SIM115
+            if kind == "json" and os.pread(handle.fileno(), 1, self._rows_at) == b",":  # the first row's separator
+                os.pwrite(handle.fileno(), b" ", self._rows_at)
             os.fsync(handle.fileno())
             handle.close()
         self._files = {}
         for kind in ("csv", "json"):  # JSON last: its presence marks a finished scan
             os.replace(self.partial[kind], self.final[kind])
         return dict(self.final)
+
+    def _rewrite(self, kind, ranges):
+        """A new partial file: the old one with each (start, end) range replaced by its bytes."""
+        fd, path = tempfile.mkstemp(prefix=".%s.%s.partial-" % (self.name, kind), dir=self.directory)
+        try:
+            with open(self.partial[kind], "rb") as source, os.fdopen(fd, "wb", buffering=0) as target:
+                position = 0
+                for (start, end), data in ranges:
+                    _copy(source, target, position, start - position)
+                    target.write(data)
+                    position = end
+                _copy(source, target, position, None)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            raise
+        os.replace(path, self.partial[kind])
 
     def size(self):
         """Bytes on disk so far in the partial files."""
@@ -135,11 +208,38 @@ class ReportWriter:
         """This run failed: its partial files and the previous report of the same name go."""
         for handle in self._files.values():
             with contextlib.suppress(OSError):
-                handle.close()
+                handle.handle.close()
         self._files = {}
         for path in list(self.partial.values()) + list(self.final.values()):
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+
+def _copy(source, target, offset, count):
+    """count bytes (None: to the end) of source from offset to target's current position."""
+    source.seek(offset)
+    if hasattr(os, "copy_file_range"):  # Linux: in the kernel, no copy through this process
+        try:
+            while count is None or count > 0:
+                done = os.copy_file_range(source.fileno(), target.fileno(), count or (1 << 30),
+                                          offset, None)
+                if done == 0:
+                    return
+                offset += done
+                if count is not None:
+                    count -= done
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+            source.seek(offset)
+    while count is None or count > 0:
+        chunk = source.read(1 << 20 if count is None else min(count, 1 << 20))
+        if not chunk:
+            return
+        target.write(chunk)
+        if count is not None:
+            count -= len(chunk)
 
 
 def discard_before_scan(directory, name, err):

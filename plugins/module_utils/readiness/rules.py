@@ -29,7 +29,7 @@ delta re-scan (which updates the index) gives the rows a full scan gives.
 Deviations from IdFix 2.6.0.3 (documented in docs/readiness.md):
 - msExchRecipientTypeDetails is compared as a number; IdFix compares its text with "0x1000" etc.,
   which never matches the decimal text AD returns.
-- A duplicate's first holder (the first in DN order) is reported once per value (IdFix adds it only
+- A duplicate's first holder (the first read) is reported once per value (IdFix adds it only
   when the duplicate's action is edit, and once per further duplicate).
 - The duplicate action of a proxyAddresses value compares the value with its own original value
   (IdFix compares with the object's first proxyAddresses value).
@@ -39,6 +39,7 @@ Deviations from IdFix 2.6.0.3 (documented in docs/readiness.md):
 
 from __future__ import annotations
 
+import array
 import hashlib
 import json
 import marshal
@@ -193,13 +194,17 @@ class IgnoreList:
 
 
 class RuleEngine:
-    """Runs the rules over entries, one at a time; finish() emits the report rows to `sink(row)`.
+    """Runs the rules over entries, one at a time; the report rows go to `sink(row)`.
 
     `tlds`: IdFix's routable TLDs with their leading dot (ad.facts.routable_tlds()).
     `index`: the scan's ValueIndex (readiness/index.py); default, one in memory.
+    `draft`: the ReportWriter (report.py) of a full scan whose index is new: each object's rows are
+    written as it is read, as if no value were duplicated, and finish() rewrites the rows of the few objects
+    that hold a duplicated value (found once the scan is complete). Without it (a delta, tests) finish()
+    renders every row from the index. Both give the same rows in the same order: the index's.
     """
 
-    def __init__(self, tlds, sink, index=None, ignore=None, table=None):
+    def __init__(self, tlds, sink, index=None, ignore=None, table=None, draft=None):
         self.table = table or TABLE
         self.tlds = tlds
         self.sink = sink
@@ -225,6 +230,10 @@ class RuleEngine:
         self._rules = [self._compile_rule(rule) for rule in self.table["rules"]]
         self.found = 0  # entries read by this run (a delta: the changed ones)
         self.summary_counts = None
+        self.draft = draft
+        self.replace = []  # a draft's rewritten row ranges, for ReportWriter.commit
+        self._marks = (array.array("q"), array.array("q"))  # per object id - 1: its rows' offsets (draft)
+        self._reset_counts()
         # per-entry state
         self._dn = self._cn = self._otype = None
         self._entry = None
@@ -470,7 +479,7 @@ class RuleEngine:
         self.found += 1
         guid, usn, changed = _identity(raw)
         if self.ignore is not None and self.ignore(dn):
-            self.index.add(guid, dn, usn, changed, None, vindex.STATUS_IGNORED, None)
+            self._added(self.index.add(guid, dn, usn, changed, None, vindex.STATUS_IGNORED, None))
             return
         entry = {}
         canon = self._canon
@@ -487,57 +496,104 @@ class RuleEngine:
         self._otype_lower = otype.lower()
         reason = self._skip_reason(dn, entry, cn, otype)
         if reason is not None:
-            self.index.add(guid, dn, usn, changed, otype, self._skip_status[reason], None)
+            self._added(self.index.add(guid, dn, usn, changed, otype, self._skip_status[reason], None))
             return
         self._dn, self._cn, self._otype, self._entry = dn, cn, otype, entry
         self._vals = []
         for rule in self._rules:
             rule(entry)
-        self.index.add(guid, dn, usn, changed, otype, vindex.STATUS_CHECKED, self._vals)
+        vals = self._vals
         self._vals = None
+        oid = self.index.add(guid, dn, usn, changed, otype, vindex.STATUS_CHECKED, vals)
+        self._added(oid)
+        if self.draft is not None and vals:
+            self._emit((dn, otype, usn, changed), self._object_rows(
+                [v[1:] + (False,) for v in vals if v[4]], None), self.draft.row)
 
-    def finish(self):
-        """The scan is complete: find the duplicates in the index and emit every report row, in the
-        index's order. Returns the summary (also kept for summary())."""
-        index = self.index
-        distinct = index.duplicates()
-        rows = 0
-        by_kind = dict.fromkeys(ERROR_KINDS, 0)
-        by_attribute = {a: dict.fromkeys(ERROR_KINDS, 0) for a in RULE_ATTRIBUTES}
-        with_errors = 0
-        last_object = None
-        first_seen = set()  # duplicated values whose first holder was reported
-        sink = self.sink
+    def _reset_counts(self):
+        self._rows = self._with_errors = 0
+        self._by_kind = dict.fromkeys(ERROR_KINDS, 0)
+        self._by_attribute = {a: dict.fromkeys(ERROR_KINDS, 0) for a in RULE_ATTRIBUTES}
 
-        def emit(dn, otype, usn, changed, attr, value, bits, suggested, action):
-            nonlocal rows
-            rows += 1
-            kinds = _BITS_TO_KINDS[bits]
-            per_attr = by_attribute[attr]
-            for kind in kinds:
-                by_kind[kind] += 1
-                per_attr[kind] += 1
-            sink({"dn": dn, "object_class": otype, "attribute": attr, "value": value, "errors": list(kinds),
-                  "suggested_value": suggested, "action": _ACTIONS[action], "usn_changed": usn,
-                  "when_changed": changed})
+    def _added(self, oid):
+        """Record where the rows of a new object start (a draft); ids are 1, 2, ... in a new index."""
+        if self.draft is not None:
+            if oid != len(self._marks[0]) + 1:
+                raise ValueError("a draft needs a new index (object id %d after %d)" % (oid, len(self._marks[0])))
+            csv_at, json_at = self.draft.mark()
+            self._marks[0].append(csv_at)
+            self._marks[1].append(json_at)
 
-        for (dn, otype, usn, changed, oid, attr_no, key, value, bits, suggested, action, post, dup_action,
-             duplicated, _pos) in index.report_values():
-            if oid != last_object:
-                last_object = oid
-                with_errors += 1
+    @staticmethod
+    def _object_rows(vals, first_seen):
+        """(attribute, value, bits, suggested, action) of the report rows of one object. vals: (attr, key, value,
+        bits, suggested, action, post, dup_action, duplicated) in the object's value order; first_seen: the
+        duplicated values whose first holder was reported (updated)."""
+        for attr_no, key, value, bits, suggested, action, post, dup_action, duplicated in vals:
             attr = RULE_ATTRIBUTES[attr_no]
             if duplicated:
                 mark = (attr_no, key)
                 if mark not in first_seen:  # the first holder: its own row, then the duplicate row
                     first_seen.add(mark)
                     if bits:
-                        emit(dn, otype, usn, changed, attr, value, bits, suggested, action)
-                    emit(dn, otype, usn, changed, attr, value, DUPLICATE, None, dup_action)
+                        yield attr, value, bits, suggested, action
+                    yield attr, value, DUPLICATE, None, dup_action
                     continue
-                emit(dn, otype, usn, changed, attr, value, bits | DUPLICATE, suggested, action if post else dup_action)
-            else:
-                emit(dn, otype, usn, changed, attr, value, bits, suggested, action)
+                yield attr, value, bits | DUPLICATE, suggested, action if post else dup_action
+            elif bits:
+                yield attr, value, bits, suggested, action
+
+    def _emit(self, head, rows, sink, sign=1):
+        """Count one object's rows (sign -1: take back the rows of its draft) and give each to sink."""
+        dn, otype, usn, changed = head
+        by_kind, by_attribute = self._by_kind, self._by_attribute
+        count = 0
+        for attr, value, bits, suggested, action in rows:
+            count += 1
+            kinds = _BITS_TO_KINDS[bits]
+            per_attr = by_attribute[attr]
+            for kind in kinds:
+                by_kind[kind] += sign
+                per_attr[kind] += sign
+            if sink is not None:
+                sink({"dn": dn, "object_class": otype, "attribute": attr, "value": value, "errors": list(kinds),
+                      "suggested_value": suggested, "action": _ACTIONS[action], "usn_changed": usn,
+                      "when_changed": changed})
+        self._rows += sign * count
+        if count:
+            self._with_errors += sign
+
+    def finish(self):
+        """The scan is complete: find the duplicates in the index and emit the report rows (a draft: rewrite
+        the rows of the objects holding a duplicated value). Returns the summary (also kept for summary())."""
+        index = self.index
+        if self.draft is not None and self.summary_counts is not None:
+            return self.summary_counts  # the draft's rows were rewritten once
+        distinct = index.duplicates()
+        first_seen = set()  # duplicated values whose first holder was reported
+        if self.draft is None:
+            self._reset_counts()
+            for _oid, head, vals in index.report_objects():
+                self._emit(head, self._object_rows(vals, first_seen), self.sink)
+        else:
+            self.replace = []
+            marks = self._marks
+            ends = self.draft.mark()
+            for oid, head, vals in index.report_objects(affected=True):
+                self._emit(head, self._object_rows([v[:8] + (False,) for v in vals if v[3]], None), None, -1)
+                data = self.draft.capture(lambda sink: self._emit(head, self._object_rows(vals, first_seen), sink))
+                spans = [(marks[n][oid - 1], marks[n][oid] if oid < len(marks[n]) else ends[n]) for n in (0, 1)]
+                self.replace.append((spans[0], spans[1], data))
+            if self.replace and self.draft.keep:  # rows returned with show_values: rendered again, in order
+                kept, first_seen = [], set()
+                objects = index.report_objects()
+                for _oid, head, vals in objects:
+                    self._emit(head, self._object_rows(vals, first_seen), kept.append, 0)
+                    if len(kept) >= self.draft.keep:
+                        break
+                objects.close()
+                self.draft.kept = kept[:self.draft.keep]
+        by_kind, by_attribute = self._by_kind, self._by_attribute
         statuses = index.status_counts()
         skipped = {reason: statuses.get(self._skip_status[reason], 0) for reason in SKIP_REASONS}
         self.summary_counts = {
@@ -545,8 +601,8 @@ class RuleEngine:
             "objects_ignored": statuses.get(vindex.STATUS_IGNORED, 0),
             "objects_skipped": sum(skipped.values()),
             "objects_checked": statuses.get(vindex.STATUS_CHECKED, 0),
-            "objects_with_errors": with_errors,
-            "errors": rows,
+            "objects_with_errors": self._with_errors,
+            "errors": self._rows,
             "skipped": skipped,
             "by_error": by_kind,
             "by_attribute": {a: {k: n for k, n in c.items() if n} for a, c in by_attribute.items()},

@@ -8,6 +8,7 @@ checks that force a full scan.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import stat
@@ -139,3 +140,69 @@ def test_a_renamed_container_forces_a_full_scan_and_new_ones_are_kept():
     assert dr._container_reason(index, [(G[1], "OU=People,DC=corp", 3)]) == (
         "OU=People,DC=corp was renamed or moved since the last scan (the DNs below it changed)")
     assert dr._container_reason(index, [(G[2], "OU=New,DC=corp", 120)]) == [(G[2], "OU=New,DC=corp", 120)]
+
+
+def _mixed_directory():
+    """Objects whose draft rows change at the end and objects whose rows do not, in one scan: a first
+    holder with and without its own errors, a holder with no draft row at all, the first and the last
+    object of the scan holding duplicates, ignored and skipped objects between them."""
+    def one(cn, n, mail, **more):
+        dn, raw = user(cn, bytes([n]) * 16, mail, usn=n)
+        raw.update({k: [v.encode()] for k, v in more.items()})
+        return dn, raw
+    return [
+        one("First", 1, "shared@contoso.com"),  # first holder, no error of its own: no draft row
+        one("Bad", 2, "bad@contoso.lab"),  # an error, no duplicate: its draft rows stay
+        one("Ignored", 3, "shared@contoso.com"),
+        one("Skip$", 4, "skip@contoso.com"),
+        one("Tld", 5, "dup@contoso.lab", displayName=" "),  # a first holder with its own error
+        one("Clean", 6, "clean@contoso.com"),
+        one("Second", 7, "SHARED@contoso.com"),
+        one("Third", 8, "Dup@Contoso.lab"),
+        one("Last", 9, "shared@CONTOSO.com", givenName="x" * 70),
+    ]
+
+
+@pytest.mark.parametrize("keep", [0, 3, 1000])
+def test_a_draft_written_during_the_scan_gives_the_rows_rendered_from_the_index(tmp_path, keep):
+    """A full scan writes each object's rows as it reads it and rewrites at commit the rows of the objects
+    holding a duplicated value: the files, the rows returned with show_values and the summary equal what
+    the index renders when the scan is complete (a delta's way)."""
+    from ansible_collections.ems.enable.plugins.module_utils.readiness import report
+    ignore = rr.IgnoreList(["CN=Ignored,OU=T,DC=corp"])
+    expected = []
+    engine = rr.RuleEngine(TLDS, expected.append, index=vindex.ValueIndex(), ignore=ignore)
+    for dn, raw in _mixed_directory():
+        engine.process(dn, raw)
+    want = engine.finish()
+    assert want["duplicates"] == {"mail": 5} and want["objects_ignored"] == 1 and want["objects_skipped"] == 1
+    writer = report.ReportWriter(str(tmp_path), "scan", {"forest": "corp"})
+    writer.keep = keep
+    draft = rr.RuleEngine(TLDS, writer.row, index=vindex.ValueIndex(), ignore=ignore, draft=writer)
+    for dn, raw in _mixed_directory():
+        draft.process(dn, raw)
+    got = draft.finish()
+    assert draft.finish() is got  # once: a second call does not take the draft's rows back again
+    assert len(draft.replace) == 5  # First, Tld, Second, Third, Last
+    paths = writer.commit({"summary": got}, draft.replace)
+    assert got == want
+    data = json.loads(open(paths["json"], encoding="utf-8").read())
+    assert data["rows"] == expected
+    with open(paths["csv"], encoding="utf-8", newline="") as handle:
+        table = list(csv.reader(handle))
+    assert [(r[0], r[2], r[4]) for r in table[1:]] == [
+        (r["dn"], r["attribute"], ";".join(r["errors"])) for r in expected]
+    assert writer.kept == expected[:keep]
+
+
+def test_a_draft_needs_a_new_index():
+    index = vindex.ValueIndex()
+    scan(index, user("A", G[1], "x@contoso.com"))
+
+    class Writer:
+        def mark(self):
+            return 0, 0
+
+    engine = rr.RuleEngine(TLDS, None, index=index, draft=Writer())
+    with pytest.raises(ValueError, match="a draft needs a new index"):
+        engine.process(*user("B", G[2], "y@contoso.com"))
