@@ -19,6 +19,7 @@ import os
 import sqlite3
 import stat
 import sys
+import time
 
 import pytest
 
@@ -154,11 +155,28 @@ def test_a_deleted_object_leaves_the_index(delta_run):
         db.close()
 
 
-def test_another_dc_a_corrupt_index_and_delta_on_request(dlab, forest, tmp_path):
+def wait_replicated(lab, forest, gone_dn, dc=1, timeout=180):
+    """Wait until DC number `dc` has the last change made on dc1 (the deletion of gone_dn): the seed and
+    the changes reach dc2 by replication, and a container replicated between two scans of dc2 would rightly
+    make the second one full (a renamed or moved container)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        proc = lab.run(["ldapsearch", "-H", "ldaps://%s" % forest.dcs[dc].fqdn, "-x", "-D", forest.admin_user,
+                        "-w", forest.admin_password, "-b", gone_dn, "-s", "base", "1.1"],
+                       env={"LDAPTLS_CACERT": forest.ca_file}, timeout=60)
+        if proc.returncode == 32:  # noSuchObject: the deletion has replicated
+            return
+        assert time.monotonic() < deadline, "%s did not replicate to %s: %s" % (
+            gone_dn, forest.dcs[dc].fqdn, proc.stdout + proc.stderr)
+        time.sleep(1)
+
+
+def test_another_dc_a_corrupt_index_and_delta_on_request(dlab, forest, delta_run, tmp_path):
     """Another DC's USNs mean nothing here: a full scan, with the reason. A corrupt index: a full scan
     with a warning. scan=delta when no delta is possible: one line with the reason and the remedy."""
     out = tmp_path / "reports"
     dc1, dc2 = forest.dcs[0].fqdn, forest.dcs[1].fqdn
+    wait_replicated(dlab, forest, delta_run[3])
     _proc, results = run_tasks(dlab, tmp_path, [
         args(forest, out, server=[dc1]),
         args(forest, out, server=[dc2]),
