@@ -1,6 +1,6 @@
 """Delta re-scans of ems.enable.directory_readiness (issue 17, item 2) in a Samba AD forest of two DCs.
 
-The forest holds the seeded IdFix defects (tests/lab/readiness_defects.py) and 2,000 generated users
+The forest holds the seeded IdFix defects (tests/lab/readiness_defects.py) and 10,000 generated users
 (OU=EmsLabUsers; nothing is ignored here, so all of them are checked). After a full scan, 10 objects
 change over LDAP on dc1: 7 generated users get a userPrincipalName with a space, 1 generated user takes the mail of
 an unchanged generated user (a new duplicate with an object the delta does not read), 1 seeded user
@@ -33,7 +33,7 @@ from test_directory_readiness import read_json_report, run_module, run_tasks  # 
 pytestmark = pytest.mark.integration
 
 FOREST = "delta"
-GENERATED_USERS = 2000
+GENERATED_USERS = 10000
 CHANGED_USERS = 7
 
 
