@@ -270,3 +270,9 @@ def test_checks_pass_when_nothing_is_found():
         "status": "pass", "remedy": None,
         "message": "Forest corp.example.com: 7 objects checked with IdFix's multi-tenant rules, no errors "
                    "(3 skipped, 1 ignored)."}]
+
+
+@pytest.mark.parametrize("value", ["plain", "é ü 漢字", "quote \" back\\slash", "tab\tnew\nline\x01", "\U0001f600"])
+def test_the_row_encoder_writes_what_json_dumps_writes(value):
+    row = dict(ROW, value=value, suggested_value=None, usn_changed=12, when_changed="20261206000000.0Z")
+    assert report._row_encoder()(row) == json.dumps(row, ensure_ascii=False, separators=(",", ":"))
