@@ -283,7 +283,7 @@ def run_directory_readiness(params, check_mode=False):
                 index.set_containers([(guid, dn) for guid, dn, _created in scan.containers(the_plan) if guid])
             engine = rules.RuleEngine(ad_facts.routable_tlds(), writer.row, index=index,
                                       ignore=rules.IgnoreList(params["ignore"]),
-                                      draft=writer if scan_type == "full" else None)
+                                      draft=writer if scan_type == "full" else None, rows=writer.rows)
             if scan_type == "delta":
                 read, removed, deletions = scan.run_delta(the_plan, engine, params, since)
                 if deletions == "enumeration":

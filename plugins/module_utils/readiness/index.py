@@ -44,11 +44,11 @@ _SCHEMA = (
     # OUs and containers of the scanned subtrees: a rename or move changes the DNs below them
     "CREATE TABLE containers (guid BLOB PRIMARY KEY, dn TEXT NOT NULL) WITHOUT ROWID",
 )
-# kept up while the scan writes (cheap: vals_err grows at its end, objects_guid stays small), so that the
-# work left for the end of the scan, when nothing overlaps it, is the big index of the compared values
+# kept up while the scan writes (objects_guid stays small), so that the work left for the end of the scan,
+# when nothing overlaps it, is the big index of the compared values. (Indexes of format 1 may also hold
+# vals_err, an index of the values with errors that the report no longer reads.)
 _EARLY_INDEXES = (
     "CREATE UNIQUE INDEX IF NOT EXISTS objects_guid ON objects(guid)",
-    "CREATE INDEX IF NOT EXISTS vals_err ON vals(obj) WHERE bits != 0",
 )
 _INDEXES = _EARLY_INDEXES + (
     "CREATE INDEX IF NOT EXISTS vals_key ON vals(attr, key) WHERE key IS NOT NULL",

@@ -64,6 +64,15 @@ def _csv_cell(value):
     return value
 
 
+def row_dict(head, row):
+    """One report row as the JSON report and the task result hold it: head (dn, object class, uSNChanged,
+    whenChanged), row (attribute, value, errors, suggested value, action)."""
+    dn, otype, usn, changed = head
+    attr, value, errors, suggested, action = row
+    return {"dn": dn, "object_class": otype, "attribute": attr, "value": value, "errors": list(errors),
+            "suggested_value": suggested, "action": action, "usn_changed": usn, "when_changed": changed}
+
+
 def _row_encoder():
     """json.dumps(row, ensure_ascii=False, separators=(",", ":")) for the rows: CPython's C encoder made once
     (JSONEncoder.encode makes it again for every call: 1.2 of 3.2 microseconds a row, 3,000,000 rows at a
@@ -140,30 +149,57 @@ class ReportWriter:
         self._files["json"].write(text[:-2] + ',\n "rows": [')  # reopen the object: rows come next
         self._rows_at = self._files["json"].position  # where the first row's comma is
         self._dumps = _row_encoder()
+        self._errors_json = {}
+
+        def text(value, encode=json.encoder.encode_basestring):
+            return "null" if value is None else encode(value)
+
+        self._text = text
         self.kept = []
         self.keep = 0
 
     def row(self, row):
-        self._csv.writerow((_csv_cell(row["dn"]), _csv_cell(row["object_class"]), row["attribute"],
-                            _csv_cell(row["value"]), ";".join(row["errors"]), _csv_cell(row["suggested_value"]),
-                            row["action"], "" if row.get("usn_changed") is None else row["usn_changed"],
-                            row.get("when_changed") or ""))
-        self._out[1].write(",\n  " + self._dumps(row))
+        """One row given as a dict (the JSON report's keys)."""
+        self.rows((row["dn"], row["object_class"], row.get("usn_changed"), row.get("when_changed")),
+                  [(row["attribute"], row["value"], tuple(row["errors"]), row["suggested_value"], row["action"])])
+
+    def rows(self, head, rows):
+        """The rows of one object: head (dn, object class, uSNChanged, whenChanged), rows (attribute, value,
+        errors (a tuple), suggested value, action). The object's cells are quoted once for all its rows; each
+        JSON row is the text json.dumps(row_dict, ensure_ascii=False, separators=(",", ":")) gives."""
+        dn, otype, usn, changed = head
+        text = self._text
+        csv_head = (_csv_cell(dn), _csv_cell(otype))
+        csv_tail = ("" if usn is None else usn, changed or "")
+        json_head = ',\n  {"dn":%s,"object_class":%s,"attribute":' % (text(dn), text(otype))
+        json_tail = ',"usn_changed":%s,"when_changed":%s}' % ("null" if usn is None else int(usn), text(changed))
+        errors_json = self._errors_json
+        write_csv = self._csv.writerow
+        parts = []
+        for attr, value, errors, suggested, action in rows:
+            write_csv(csv_head + (attr, _csv_cell(value), ";".join(errors), _csv_cell(suggested), action) + csv_tail)
+            listed = errors_json.get(errors)
+            if listed is None:
+                listed = errors_json[errors] = self._dumps(list(errors))
+            parts.append('%s%s,"value":%s,"errors":%s,"suggested_value":%s,"action":%s%s' % (
+                json_head, text(attr), text(value), listed, text(suggested), text(action), json_tail))
+        self._out[1].write("".join(parts))
         if len(self.kept) < self.keep:
-            self.kept.append(row)
+            self.kept.extend(row_dict(head, row) for row in rows[:self.keep - len(self.kept)])
 
     def mark(self):
         """The offsets (CSV, JSON) at which the next row starts."""
         return self._out[0].position, self._out[1].position
 
     def capture(self, render):
-        """render(row): the rows of one object, rendered into memory; returns their (CSV, JSON) bytes."""
+        """render(rows): the rows of one object (rows: as ReportWriter.rows), rendered into memory; returns their
+        (CSV, JSON) bytes."""
         saved, kept = self._out, self.keep
         capture = (_Capture(), _Capture())
         self._out, self.keep = capture, 0
         self._csv = csv.writer(capture[0], lineterminator="\r\n")
         try:
-            render(self.row)
+            render(self.rows)
         finally:
             self._out, self.keep = saved, kept
             self._csv = csv.writer(saved[0], lineterminator="\r\n")

@@ -47,6 +47,7 @@ import re
 
 from ansible_collections.ems.enable.plugins.module_utils import data_files
 from ansible_collections.ems.enable.plugins.module_utils.readiness import index as vindex
+from ansible_collections.ems.enable.plugins.module_utils.readiness import report
 
 # .NET's \s: [\f\n\r\t\v\x85\p{Z}] (Unicode separators). Python's \s differs (it includes \x1c-\x1f).
 NET_WHITESPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -194,7 +195,9 @@ class IgnoreList:
 
 
 class RuleEngine:
-    """Runs the rules over entries, one at a time; the report rows go to `sink(row)`.
+    """Runs the rules over entries, one at a time; the report rows go to `sink(row)` (a dict per row) or, given
+    `rows`, to `rows(head, [(attribute, value, errors, suggested value, action)])` once per object, head
+    being (dn, object class, uSNChanged, whenChanged) - ReportWriter.rows.
 
     `tlds`: IdFix's routable TLDs with their leading dot (ad.facts.routable_tlds()).
     `index`: the scan's ValueIndex (readiness/index.py); default, one in memory.
@@ -204,10 +207,11 @@ class RuleEngine:
     renders every row from the index. Both give the same rows in the same order: the index's.
     """
 
-    def __init__(self, tlds, sink, index=None, ignore=None, table=None, draft=None):
+    def __init__(self, tlds, sink, index=None, ignore=None, table=None, draft=None, rows=None):
         self.table = table or TABLE
         self.tlds = tlds
         self.sink = sink
+        self._out = rows if rows is not None else (_dict_rows(sink) if sink is not None else None)
         self.index = index if index is not None else vindex.ValueIndex()
         self.ignore = ignore if ignore else None
         patterns = self.table["patterns"]
@@ -508,7 +512,7 @@ class RuleEngine:
         self._added(oid)
         if self.draft is not None and vals:
             self._emit((dn, otype, usn, changed), self._object_rows(
-                [v[1:] + (False,) for v in vals if v[4]], None), self.draft.row)
+                [v[1:] + (False,) for v in vals if v[4]], None), self._out)
 
     def _reset_counts(self):
         self._rows = self._with_errors = 0
@@ -543,25 +547,22 @@ class RuleEngine:
             elif bits:
                 yield attr, value, bits, suggested, action
 
-    def _emit(self, head, rows, sink, sign=1):
-        """Count one object's rows (sign -1: take back the rows of its draft) and give each to sink."""
-        dn, otype, usn, changed = head
+    def _emit(self, head, rows, out, sign=1):
+        """Count one object's rows (sign -1: take back the rows of its draft) and give them to out(head, rows)."""
         by_kind, by_attribute = self._by_kind, self._by_attribute
-        count = 0
+        done = []
         for attr, value, bits, suggested, action in rows:
-            count += 1
             kinds = _BITS_TO_KINDS[bits]
             per_attr = by_attribute[attr]
             for kind in kinds:
                 by_kind[kind] += sign
                 per_attr[kind] += sign
-            if sink is not None:
-                sink({"dn": dn, "object_class": otype, "attribute": attr, "value": value, "errors": list(kinds),
-                      "suggested_value": suggested, "action": _ACTIONS[action], "usn_changed": usn,
-                      "when_changed": changed})
-        self._rows += sign * count
-        if count:
+            done.append((attr, value, kinds, suggested, _ACTIONS[action]))
+        if done:
+            self._rows += sign * len(done)
             self._with_errors += sign
+            if out is not None:
+                out(head, done)
 
     def finish(self):
         """The scan is complete: find the duplicates in the index and emit the report rows (a draft: rewrite
@@ -574,7 +575,7 @@ class RuleEngine:
         if self.draft is None:
             self._reset_counts()
             for _oid, head, vals in index.report_objects():
-                self._emit(head, self._object_rows(vals, first_seen), self.sink)
+                self._emit(head, self._object_rows(vals, first_seen), self._out)
         else:
             self.replace = []
             marks = self._marks
@@ -588,7 +589,7 @@ class RuleEngine:
                 kept, first_seen = [], set()
                 objects = index.report_objects()
                 for _oid, head, vals in objects:
-                    self._emit(head, self._object_rows(vals, first_seen), kept.append, 0)
+                    self._emit(head, self._object_rows(vals, first_seen), _dict_rows(kept.append), 0)
                     if len(kept) >= self.draft.keep:
                         break
                 objects.close()
@@ -615,6 +616,14 @@ class RuleEngine:
         if self.summary_counts is None:
             self.finish()
         return dict(self.summary_counts)
+
+
+def _dict_rows(sink):
+    """An object-level row sink (RuleEngine's rows) that gives sink(row) a dict per row."""
+    def out(head, rows):
+        for row in rows:
+            sink(report.row_dict(head, row))
+    return out
 
 
 def _identity(raw):

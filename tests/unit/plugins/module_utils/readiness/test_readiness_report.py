@@ -276,3 +276,18 @@ def test_checks_pass_when_nothing_is_found():
 def test_the_row_encoder_writes_what_json_dumps_writes(value):
     row = dict(ROW, value=value, suggested_value=None, usn_changed=12, when_changed="20261206000000.0Z")
     assert report._row_encoder()(row) == json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("head", [("CN=Ann \"x\",OU=T", "user", 12, "20261206000000.0Z"), ("CN=Ünï\\,c,OU=T", None, None, None)])
+def test_an_objects_rows_are_the_text_json_dumps_gives(tmp_path, head):
+    writer = report.ReportWriter(str(tmp_path), "scan", {})
+    rows = [("displayName", None, ("blank",), "Ann", "edit"),
+            ("mail", "=x\t\u2028\U0001f600@contoso.com", ("character", "duplicate"), None, "complete"),
+            ("proxyAddresses", "smtp:a\"b\\c@contoso.com", ("format",), "smtp:abc@contoso.com", "remove")]
+    start = writer.mark()[1]
+    writer.rows(head, rows)
+    writer.flush()
+    written = open(writer.partial["json"], encoding="utf-8").read()[start:]
+    assert written == "".join(",\n  " + json.dumps(report.row_dict(head, row), ensure_ascii=False, separators=(",", ":"))
+                              for row in rows)
+    writer.abort()
