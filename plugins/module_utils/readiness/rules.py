@@ -22,9 +22,10 @@ this module is the engine that runs them with IdFix's semantics:
 
 Memory: the engine keeps nothing per object. Each object goes to the scan's value index
 (readiness/index.py, SQLite): its status, its offending values and every value a duplicate rule
-compares. finish() finds the duplicates there by SQL and emits the report rows in the index's fixed
-order (DN, rule order, value order), so the rows do not depend on the order the DCs answered in, and a
-delta re-scan (which updates the index) gives the rows a full scan gives.
+compares. finish() finds the duplicates there by SQL. Rows are in the index's order (the order the
+objects were read, rule order, value order): a full scan writes each object's rows as it reads it and
+finish() rewrites those of the objects holding a duplicated value (RuleEngine's draft); a delta re-scan
+(which updates the index, keeping each changed object's place) renders every row from the index.
 
 Deviations from IdFix 2.6.0.3 (documented in docs/readiness.md):
 - msExchRecipientTypeDetails is compared as a number; IdFix compares its text with "0x1000" etc.,
@@ -511,8 +512,7 @@ class RuleEngine:
         oid = self.index.add(guid, dn, usn, changed, otype, vindex.STATUS_CHECKED, vals)
         self._added(oid)
         if self.draft is not None and vals:
-            self._emit((dn, otype, usn, changed), self._object_rows(
-                [v[1:] + (False,) for v in vals if v[4]], None), self._out)
+            self._emit((dn, otype, usn, changed), self._draft_rows(v[1:] for v in vals), self._out)
 
     def _reset_counts(self):
         self._rows = self._with_errors = 0
@@ -546,6 +546,12 @@ class RuleEngine:
                 yield attr, value, bits | DUPLICATE, suggested, action if post else dup_action
             elif bits:
                 yield attr, value, bits, suggested, action
+
+    @classmethod
+    def _draft_rows(cls, vals):
+        """An object's rows as the draft wrote them, as if none of its values were duplicated. vals: (attr, key,
+        value, bits, suggested, action, post, dup_action)."""
+        return cls._object_rows([v + (False,) for v in vals if v[3]], None)
 
     def _emit(self, head, rows, out, sign=1):
         """Count one object's rows (sign -1: take back the rows of its draft) and give them to out(head, rows)."""
@@ -581,7 +587,7 @@ class RuleEngine:
             marks = self._marks
             ends = self.draft.mark()
             for oid, head, vals in index.report_objects(affected=True):
-                self._emit(head, self._object_rows([v[:8] + (False,) for v in vals if v[3]], None), None, -1)
+                self._emit(head, self._draft_rows(v[:8] for v in vals), None, -1)  # take the draft's rows back
                 data = self.draft.capture(lambda sink: self._emit(head, self._object_rows(vals, first_seen), sink))
                 spans = [(marks[n][oid - 1], marks[n][oid] if oid < len(marks[n]) else ends[n]) for n in (0, 1)]
                 self.replace.append((spans[0], spans[1], data))
