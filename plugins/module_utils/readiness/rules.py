@@ -95,6 +95,7 @@ SKIP_REASONS = (
 
 # kinds of a bit set, in IdFix's order; precomputed for every combination
 _BITS_TO_KINDS = {bits: tuple(kind for kind, bit in _KINDS if bits & bit) for bits in range(256)}
+_DUPLICATE_CHECKS = ("duplicate", "duplicate_sam")  # compared across the directory once the scan is complete
 _ACTIONS = ("edit", "complete", "remove")
 
 
@@ -218,6 +219,7 @@ class RuleEngine:
         patterns = self.table["patterns"]
         self.rx = {name: compile_pattern(p["value"]) for name, p in patterns.items()}
         self._smtp = self.rx["smtp"].search
+        self._well_formed = self.rx["rfc2822"].search
         skip = self.table["skip"]
         self._skip_cn_suffix = skip["cn_suffix"]
         self._skip_prefixes = tuple(p.upper() for p in skip["well_known_exclusions"])
@@ -242,46 +244,64 @@ class RuleEngine:
         # per-entry state
         self._dn = self._cn = self._otype = None
         self._entry = None
-        self._orig = None
         self._vals = None
-        self._fails = 0
-        self._dup = None
 
     # ---- building the rules from the table -------------------------------------------------
     def _step(self, spec):
         check = spec["check"]
+        # Rules/Shared/StringMaxLengthRule.cs (.NET length: UTF-16 code units). The checks run for every value
+        # read: each is one closure, without a further call when the value passes.
         if check == "length":
             limit = spec["max"]
-            return lambda value: self._length(value, limit)
+
+            def length(value):
+                if len(value) > limit or (not value.isascii() and utf16_len(value) > limit):
+                    return LENGTH, utf16_cut(value, limit), 0
+                return None
+            return length
         if check == "length_sam":
             limit, limit_user = spec["max"], spec["max_user"]
             return lambda value: self._length(value, limit_user if self._otype_lower == "user" else limit)
         if check == "blank":
             return self._blank
         if check == "characters":
-            rx = self.rx[spec["pattern"]]
-            return lambda value: self._characters(rx, value)
+            search, sub = self.rx[spec["pattern"]].search, self.rx[spec["pattern"]].sub
+
+            def characters(value):
+                # Rules/Shared/RegexRule.cs: remove the matches; cn when nothing is left
+                if search(value):
+                    return CHARACTER, sub("", value) or self._cn, 0
+                return None
+            return characters
         if check == "colon":
             return self._colon
         if check == "rfc2822":
             return self._rfc2822
-        if check == "duplicate":
-            return self._duplicate
-        if check == "duplicate_sam":
-            return self._duplicate_sam
         raise ValueError("idfix_rules.json: unknown check %r" % check)
+
+    def _chain(self, specs):
+        """A rule's checks as (the checks before its duplicate check, the duplicate check - "duplicate",
+        "duplicate_sam" or None - and the checks after it)."""
+        at = [n for n, spec in enumerate(specs) if spec["check"] in _DUPLICATE_CHECKS]
+        if len(at) > 1:
+            raise ValueError("idfix_rules.json: more than one duplicate check in a rule")
+        if not at:
+            return tuple(self._step(spec) for spec in specs), None, ()
+        return (tuple(self._step(spec) for spec in specs[:at[0]]), specs[at[0]]["check"],
+                tuple(self._step(spec) for spec in specs[at[0] + 1:]))
 
     def _compile_rule(self, rule):
         attr = rule["attribute"]
-        base = [self._step(s) for s in rule["steps"]]
-        blank = self._blank if any(s["check"] == "blank" for s in rule["steps"]) else None
+        steps = rule["steps"]
+        base = self._chain(steps)
+        blank = ((self._blank,), None, ()) if any(s["check"] == "blank" for s in steps) else None
         branches = None
         if "smtp_steps" in rule:
             branches = (
-                base + [self._step(s) for s in rule["smtp_steps"]],
-                base + [self._step(s) for s in rule.get("x400_steps", rule["other_steps"])],
-                base + [self._step(s) for s in rule.get("x500_steps", rule["other_steps"])],
-                base + [self._step(s) for s in rule["other_steps"]],
+                self._chain(steps + rule["smtp_steps"]),
+                self._chain(steps + rule.get("x400_steps", rule["other_steps"])),
+                self._chain(steps + rule.get("x500_steps", rule["other_steps"])),
+                self._chain(steps + rule["other_steps"]),
                 "x400_steps" in rule,
             )
         each = rule.get("values") == "each"
@@ -293,52 +313,56 @@ class RuleEngine:
             values = entry.get(attr)
             if not values:
                 if blank is not None:
-                    self._orig = None
-                    run(attr, None, (blank,))
+                    run(attr, None, blank)
                 return
             if branches is None:  # single-valued rules: the first value, the attribute's checks
-                value = values[0].decode("utf-8", "replace")
-                self._orig = value
-                run(attr, value, base)
+                run(attr, values[0].decode("utf-8", "replace"), base)
                 return
             for raw in (values if each else values[:1]):
                 value = raw.decode("utf-8", "replace")
                 if smtp(value):
-                    steps = branches[0]
+                    chain = branches[0]
                 elif branches[4] and x400(value):
-                    steps = branches[1]
+                    chain = branches[1]
                 elif branches[4] and x500(value):
-                    steps = branches[2]
+                    chain = branches[2]
                 else:
-                    steps = branches[3]
-                self._orig = value
-                run(attr, value, steps)
+                    chain = branches[3]
+                run(attr, value, chain)
 
         return apply
 
-    def _run_chain(self, attr, value, steps):
-        self._attr = attr
-        self._dup = None
-        self._fails = 0
-        bits = 0
-        action = 0
+    def _run_chain(self, attr, value, chain):
+        """Apply one chain (see _chain) to one value and keep what the index needs of it: the value failed a
+        check, or a duplicate check compares it (as it is at that check, lower-cased)."""
+        before, dup, after = chain
+        bits = action = 0
         current = value
-        for step in steps:
+        for step in before:
             result = step(current)
             if result is not None:
                 failed, current, action = result
                 bits |= failed
-                self._fails += 1
-        dup = self._dup
-        if dup is None and not bits:
-            return
-        suggested = None if current == value else current
+        checked = current
+        post = 0  # a check after the duplicate one failed
+        for step in after:
+            result = step(current)
+            if result is not None:
+                failed, current, action = result
+                bits |= failed
+                post = 1
+        if dup == "duplicate_sam" and "userPrincipalName" in self._entry:
+            dup = None  # Rules/MultiTentant/SamAccountNameDuplicateRule.cs: only without userPrincipalName
         if dup is None:
-            self._vals.append((len(self._vals), self._attr_no[attr], None, value, bits, suggested, action, 0, 0))
-        else:  # a value a duplicate rule compares: whether it is a duplicate is known once the scan is complete
-            checked, fails_before, dup_action = dup
-            self._vals.append((len(self._vals), self._attr_no[attr], checked.lower(), value, bits, suggested, action,
-                               int(self._fails > fails_before), dup_action))
+            if bits:
+                self._vals.append((len(self._vals), self._attr_no[attr], None, value, bits,
+                                   None if current == value else current, action, 0, 0))
+            return
+        # Rules/Shared/NoDuplicatesRule.cs, DuplicateStore.cs: recorded now, decided once the scan is complete
+        entry = self._entry
+        dup_action = self._duplicate_action(attr, value, checked, ("mailNickname" in entry, "homeMDB" in entry))
+        self._vals.append((len(self._vals), self._attr_no[attr], checked.lower(), value, bits,
+                           None if current == value else current, action, post, dup_action))
 
     # ---- checks: each returns None (pass) or (error bits, fixed value, action index) -------------
     def _length(self, value, limit):
@@ -351,12 +375,6 @@ class RuleEngine:
         # Rules/Shared/BlankStringRule.cs; the fixer of displayName is cn (MultiTenantRuleCollection.cs)
         if not value:
             return BLANK, self._cn, 0
-        return None
-
-    def _characters(self, rx, value):
-        # Rules/Shared/RegexRule.cs: remove the matches; cn when nothing is left
-        if rx.search(value):
-            return CHARACTER, rx.sub("", value) or self._cn, 0
         return None
 
     @staticmethod
@@ -380,35 +398,26 @@ class RuleEngine:
             tld = address[dot:].lower()
             if len(tld) > 1 and tld not in self.tlds:
                 bits |= TOP_LEVEL_DOMAIN
-        if not rx["domain_part"].search(address):
-            bits |= DOMAIN_PART
-            at = address.rfind("@")
-            if at != -1:
-                address = address[:at + 1] + rx["domain_part_fix"].sub("", address[at + 1:])
-        if not rx["local_part"].search(address) or address.count("@") > 1:
-            bits |= LOCAL_PART
-            at = address.rfind("@")
-            if at != -1:
-                address = (rx["local_part_fix"].sub("", address[:at]) + address[at:]).replace(".@", "@")
-        if not rx["rfc2822"].search(address):
-            bits |= FORMAT
+        if not self._well_formed(address):
+            if not rx["domain_part"].search(address):
+                bits |= DOMAIN_PART
+                at = address.rfind("@")
+                if at != -1:
+                    address = address[:at + 1] + rx["domain_part_fix"].sub("", address[at + 1:])
+            if not rx["local_part"].search(address) or address.count("@") > 1:
+                bits |= LOCAL_PART
+                at = address.rfind("@")
+                if at != -1:
+                    address = (rx["local_part_fix"].sub("", address[:at]) + address[at:]).replace(".@", "@")
+            if not rx["rfc2822"].search(address):
+                bits |= FORMAT
+        # else the whole pattern holds, so do its domain and local parts, with a single "@" (neither part's
+        # characters include it): only the TLD can fail, and nothing is rewritten
         if not bits:
             return None
         if smtp:
             address = value[:value.index(":") + 1].strip() + address
         return bits, address, 0
-
-    def _duplicate_sam(self, value):
-        # Rules/MultiTentant/SamAccountNameDuplicateRule.cs: only without userPrincipalName
-        if "userPrincipalName" in self._entry:
-            return None
-        return self._duplicate(value)
-
-    def _duplicate(self, value):
-        # Rules/Shared/NoDuplicatesRule.cs, DuplicateStore.cs: recorded now, decided in finish()
-        flags = ("mailNickname" in self._entry, "homeMDB" in self._entry)
-        self._dup = (value, self._fails, self._duplicate_action(self._attr, self._orig, value, flags))
-        return None
 
     def _duplicate_action(self, attr, original, value, flags):
         """IdFix's proposed action for a duplicate (NoDuplicatesRule.cs): 0 edit, 1 complete, 2 remove."""

@@ -248,6 +248,27 @@ def test_user_principal_name(value, errors, suggested):
         assert rows == [(value, errors, suggested, "edit")]
 
 
+def test_rfc2822_shortcut_for_well_formed_addresses_gives_the_full_checks_result():
+    """A value the whole RFC 2822 pattern matches skips the domain and local part checks (only its TLD can
+    fail): the result must be the one of every check run in turn."""
+    fast = rr.RuleEngine(TLDS, None)
+    full = rr.RuleEngine(TLDS, None)
+    full._well_formed = lambda address: None  # never well formed: every check runs
+    locals_ = ["ann", "a.n", "a..n", ".ann", "ann.", "a@n", "ann smith", "Ann+tag", "o'neil", "x" * 70, "", "ä"]
+    domains = ["contoso.com", "contoso.COM", "contoso.local", "contoso", "-x.com", "x-.com", "con_toso.com",
+               "contoso.c", "contoso.abcdefghijklmnopqrs", "contoso.com\n", "sub.contoso.com.", "[1.2.3.4]", ""]
+    prefixes = ["", "SMTP:", "smtp:", " smtp: ", "x500:"]
+    values = [prefix + local + "@" + domain for prefix in prefixes for local in locals_ for domain in domains]
+    values += ["ann", "smtp:", "@", "ann@@contoso.com", "ann@contoso.com@contoso.com", "smtp:ann@contoso.com\n"]
+    shortcuts = 0
+    for value in values:
+        smtp = full._smtp(value)
+        address = value[value.index(":") + 1:] if smtp else value
+        shortcuts += bool(fast._well_formed(address))
+        assert fast._rfc2822(value) == full._rfc2822(value), value
+    assert 40 < shortcuts < len(values) - 40  # both paths were taken, often
+
+
 def test_tld_list_is_idfix_data():
     assert ".com" in TLDS and ".onmicrosoft" not in TLDS and ".local" not in TLDS
     assert check_one("userPrincipalName", "ann@contoso.COM") == []  # TLD compared in lower case
