@@ -55,6 +55,7 @@ _INDEXES = _EARLY_INDEXES + (
 )
 STATUS_CHECKED, STATUS_IGNORED, STATUS_SKIPPED = 0, 1, 2
 BATCH = 2000  # objects per executemany
+LANE_IDS = 1 << 40  # object ids per lane (lane n: n * LANE_IDS + 1, ...); see ValueIndex.lane
 COMMIT_PAGES = 20  # checkpoints (pages of the scan) per commit: a commit per page cost ~1 s per 100,000 objects
 CACHE_KB = 32768  # SQLite page cache (the sorter spills to temporary files beyond it)
 
@@ -118,6 +119,9 @@ class ValueIndex:
         self._vals = []
         self._pages = 0
         self._reuse = {}  # objectGUID -> id of objects a delta removed: read again, they keep their place
+        self._fresh = fresh
+        self._lane = 0
+        self._lane_next = {}  # lane -> its next id, while another lane is current
         db.execute("BEGIN")
 
     # ---- opening ----------------------------------------------------------------------------
@@ -188,6 +192,18 @@ class ValueIndex:
         if len(self._objects) >= BATCH:
             self.flush()
         return oid
+
+    def lane(self, number):
+        """Objects added from now on take their ids from lane `number`'s range: a full scan checks the pages of
+        its parts (lanes) in the order they arrive, and each part's objects keep the place of that part in
+        the index's (and so the report's) order - the plan's order, whatever order they were checked in."""
+        if number == self._lane:
+            return
+        if not self._fresh or not 0 <= number < 1 << 20:
+            raise ValueError("lanes are for the parts of a full scan, in a new index (lane %d)" % number)
+        self._lane_next[self._lane] = self._next_id
+        self._lane = number
+        self._next_id = self._lane_next.pop(number, number * LANE_IDS + 1)
 
     def flush(self):
         if self._objects:

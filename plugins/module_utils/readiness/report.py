@@ -122,6 +122,11 @@ class ReportWriter:
     Each JSON row is written after ",\\n  "; commit() blanks the first row's comma. mark() gives the
     offsets of the next row in both files, so that commit() can replace the rows of an object written
     during the scan (a duplicate found at its end) with the ones capture() rendered.
+
+    Lanes: rows go to lane 0 (the partial files) until lane(n) switches to lane n, a pair of unlinked
+    temporary files (0600) in the same directory; commit() joins the lanes in their order. A full scan
+    gives each of its parts a lane, so that it can check the parts' pages in the order they arrive and
+    still write the parts' rows in the plan's order.
     """
 
     def __init__(self, directory, name, header):
@@ -131,6 +136,7 @@ class ReportWriter:
                       "json": os.path.join(directory, name + ".json")}
         self.partial = {}
         self._files = {}
+        self._lanes = []
         try:
             for kind in self.final:
                 fd, self.partial[kind] = tempfile.mkstemp(prefix=".%s.%s.partial-" % (name, kind), dir=directory)
@@ -144,6 +150,8 @@ class ReportWriter:
         self._out = (self._files["csv"], self._files["json"])
         self._csv = csv.writer(self._files["csv"], lineterminator="\r\n")
         self._csv.writerow(CSV_COLUMNS)
+        self._lanes = [self._out]
+        self._lane = 0
         head = dict(header, format=REPORT_FORMAT)
         text = json.dumps(head, indent=1, ensure_ascii=False)
         self._files["json"].write(text[:-2] + ',\n "rows": [')  # reopen the object: rows come next
@@ -188,8 +196,34 @@ class ReportWriter:
             self.kept.extend(row_dict(head, row) for row in rows[:self.keep - len(self.kept)])
 
     def mark(self):
-        """The offsets (CSV, JSON) at which the next row starts."""
+        """The offsets (CSV, JSON) in the current lane at which the next row starts."""
         return self._out[0].position, self._out[1].position
+
+    def ends(self):
+        """Per lane, the offsets (CSV, JSON) of its end."""
+        return [(pair[0].position, pair[1].position) for pair in self._lanes]
+
+    def lane(self, number):
+        """Write the next rows to lane `number` (0, 1, ...; a new lane is a pair of unlinked temporary files)."""
+        if number == self._lane:
+            return
+        while len(self._lanes) <= number:
+            pair = []
+            try:
+                for kind in ("csv", "json"):
+                    fd, path = tempfile.mkstemp(prefix=".%s.%s.lane-" % (self.name, kind), dir=self.directory)
+                    os.unlink(path)
+                    pair.append(_Counted(fd))
+            except OSError as exc:
+                for counted in pair:
+                    counted.handle.close()
+                if exc.errno == errno.ENOSPC:
+                    raise disk_full(self.directory, self.size()) from None
+                raise
+            self._lanes.append(tuple(pair))
+        self._lane = number
+        self._out = self._lanes[number]
+        self._csv = csv.writer(self._out[0], lineterminator="\r\n")
 
     def capture(self, render):
         """render(rows): the rows of one object (rows: as ReportWriter.rows), rendered into memory; returns their
@@ -207,54 +241,90 @@ class ReportWriter:
 
     def flush(self):
         """Push written rows to the partial files (progress is visible; called once per batch)."""
-        for handle in self._files.values():
-            handle.handle.flush()
+        for pair in self._lanes:
+            for counted in pair:
+                counted.handle.flush()
 
     def commit(self, trailer, replace=()):
         """Finish both files and rename them to their final names. replace: ((CSV start, CSV end), (JSON
-        start, JSON end), (CSV bytes, JSON bytes)) in offset order - row ranges rewritten."""
+        start, JSON end), (CSV bytes, JSON bytes)[, lane]) in lane and offset order - row ranges rewritten."""
         text = json.dumps(dict(trailer, complete=True), indent=1, ensure_ascii=False)
-        self._files["json"].write("\n ],\n" + text[2:] + "\n")  # the trailer's keys follow "rows"
+        tail = "\n ],\n" + text[2:] + "\n"  # the trailer's keys follow "rows"
         for number, kind in enumerate(("csv", "json")):
-            handle = self._files[kind].handle
-            handle.flush()
-            if replace:
-                self._rewrite(kind, [(spans[number], spans[2][number]) for spans in replace])
-                handle.close()
+            ranges = [[] for _pair in self._lanes]
+            for spans in replace:
+                ranges[spans[3] if len(spans) > 3 else 0].append((spans[number], spans[2][number]))
+            if len(self._lanes) == 1 and not ranges[0]:  # nothing to join or replace: finished in place
+                if kind == "json":
+                    self._files[kind].write(tail)
+                handle = self._files[kind].handle
+                handle.flush()
+            else:
+                self._join(kind, number, ranges, tail if kind == "json" else "")
+                self._files[kind].handle.close()
                 handle = self._files[kind].handle = open(self.partial[kind], "r+b")  # noqa: SIM115
             if kind == "json" and os.pread(handle.fileno(), 1, self._rows_at) == b",":  # the first row's separator
                 os.pwrite(handle.fileno(), b" ", self._rows_at)
             os.fsync(handle.fileno())
             handle.close()
         self._files = {}
+        self._close_lanes()
         for kind in ("csv", "json"):  # JSON last: its presence marks a finished scan
             os.replace(self.partial[kind], self.final[kind])
         return dict(self.final)
 
-    def _rewrite(self, kind, ranges):
-        """A new partial file: the old one with each (start, end) range replaced by its bytes."""
+    def _join(self, kind, number, ranges, tail):
+        """The partial file becomes the lanes' files one after another, each (start, end) range of ranges[lane]
+        replaced by its bytes, then tail: lane 0's file grows in place when none of its ranges is replaced,
+        else a new file is written."""
+        self._files[kind].handle.flush()
+        if not ranges[0]:
+            with open(self.partial[kind], "r+b", buffering=0) as target:  # not "ab": copy_file_range refuses O_APPEND
+                target.seek(0, os.SEEK_END)
+                self._copy_lanes(kind, number, ranges, target, 1)
+                target.write(tail.encode("utf-8"))
+            return
         fd, path = tempfile.mkstemp(prefix=".%s.%s.partial-" % (self.name, kind), dir=self.directory)
         try:
-            with open(self.partial[kind], "rb") as source, os.fdopen(fd, "wb", buffering=0) as target:
-                position = 0
-                for (start, end), data in ranges:
-                    _copy(source, target, position, start - position)
-                    target.write(data)
-                    position = end
-                _copy(source, target, position, None)
+            with os.fdopen(fd, "wb", buffering=0) as target:
+                self._copy_lanes(kind, number, ranges, target, 0)
+                target.write(tail.encode("utf-8"))
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(path)
             raise
         os.replace(path, self.partial[kind])
 
+    def _copy_lanes(self, kind, number, ranges, target, first):
+        for lane in range(first, len(self._lanes)):
+            counted = self._lanes[lane][number]
+            counted.handle.flush()
+            if lane == 0:
+                source = open(self.partial[kind], "rb")  # noqa: SIM115
+            else:  # unlinked: read through its descriptor
+                source = os.fdopen(os.dup(counted.handle.fileno()), "rb")
+            with source:
+                position = 0
+                for (start, end), data in ranges[lane]:
+                    _copy(source, target, position, start - position)
+                    target.write(data)
+                    position = end
+                _copy(source, target, position, None)
+
     def size(self):
         """Bytes on disk so far in the partial files."""
-        total = 0
+        total = sum(counted.position for pair in self._lanes[1:] for counted in pair)
         for path in self.partial.values():
             with contextlib.suppress(OSError):
                 total += os.stat(path).st_size
         return total
+
+    def _close_lanes(self):
+        for pair in self._lanes[1:]:
+            for counted in pair:
+                with contextlib.suppress(OSError):
+                    counted.handle.close()
+        self._lanes = self._lanes[:1]
 
     def abort(self):
         """This run failed: its partial files and the previous report of the same name go."""
@@ -262,6 +332,7 @@ class ReportWriter:
             with contextlib.suppress(OSError):
                 handle.handle.close()
         self._files = {}
+        self._close_lanes()
         for path in list(self.partial.values()) + list(self.final.values()):
             with contextlib.suppress(OSError):
                 os.unlink(path)
@@ -336,5 +407,5 @@ def _mb(size):
 
 
 def spill_file(directory):
-    """An anonymous temporary file (unlinked at once) for the duplicate holders."""
+    """An anonymous temporary file (unlinked at once) for the pages a part read ahead of the rules."""
     return tempfile.TemporaryFile(prefix=".directory-readiness-spill-", dir=directory)

@@ -127,7 +127,7 @@ def _first_rdn_value(dn):
 
 
 class SpillFile:
-    """Append-only record file for duplicate holders: (dn, object class, flags, had_rows, values)."""
+    """Append-only record file (marshal): the pages a part of the scan read ahead of the rules (scan.PageBuffer)."""
 
     def __init__(self, handle):
         self.handle = handle
@@ -239,7 +239,8 @@ class RuleEngine:
         self.summary_counts = None
         self.draft = draft
         self.replace = []  # a draft's rewritten row ranges, for ReportWriter.commit
-        self._marks = (array.array("q"), array.array("q"))  # per object id - 1: its rows' offsets (draft)
+        self._marks = {}  # lane -> per object of the lane, in id order: its rows' offsets (CSV, JSON; a draft)
+        self._lane = 0
         self._reset_counts()
         # per-entry state
         self._dn = self._cn = self._otype = None
@@ -528,14 +529,25 @@ class RuleEngine:
         self._by_kind = dict.fromkeys(ERROR_KINDS, 0)
         self._by_attribute = {a: dict.fromkeys(ERROR_KINDS, 0) for a in RULE_ATTRIBUTES}
 
-    def _added(self, oid):
-        """Record where the rows of a new object start (a draft); ids are 1, 2, ... in a new index."""
+    def lane(self, number):
+        """The next objects come from part `number` of a full scan (its ids and rows: ValueIndex.lane and
+        ReportWriter.lane), so that the parts' pages can be checked in the order they arrive."""
+        self.index.lane(number)
         if self.draft is not None:
-            if oid != len(self._marks[0]) + 1:
-                raise ValueError("a draft needs a new index (object id %d after %d)" % (oid, len(self._marks[0])))
+            self.draft.lane(number)
+        self._lane = number
+
+    def _added(self, oid):
+        """Record where the rows of a new object start (a draft); ids are 1, 2, ... of its lane in a new index."""
+        if self.draft is not None:
+            marks = self._marks.get(self._lane)
+            if marks is None:
+                marks = self._marks[self._lane] = (array.array("q"), array.array("q"))
+            if oid != self._lane * vindex.LANE_IDS + len(marks[0]) + 1:
+                raise ValueError("a draft needs a new index (object id %d after %d)" % (oid, len(marks[0])))
             csv_at, json_at = self.draft.mark()
-            self._marks[0].append(csv_at)
-            self._marks[1].append(json_at)
+            marks[0].append(csv_at)
+            marks[1].append(json_at)
 
     @staticmethod
     def _object_rows(vals, first_seen):
@@ -593,14 +605,16 @@ class RuleEngine:
                 self._emit(head, self._object_rows(vals, first_seen), self._out)
         else:
             self.replace = []
-            marks = self._marks
-            ends = self.draft.mark()
+            ends = self.draft.ends()
             for oid, head, vals in index.report_objects(affected=True):
                 self._emit(head, self._draft_rows(v[:8] for v in vals), None, -1)  # take the draft's rows back
                 data = self.draft.capture(lambda sink: self._emit(head, self._object_rows(vals, first_seen), sink))
-                spans = [(marks[n][oid - 1], marks[n][oid] if oid < len(marks[n]) else ends[n]) for n in (0, 1)]
-                self.replace.append((spans[0], spans[1], data))
-            if self.replace and self.draft.keep:  # rows returned with show_values: rendered again, in order
+                lane, at = divmod(oid - 1, vindex.LANE_IDS)
+                marks = self._marks[lane]
+                spans = [(marks[n][at], marks[n][at + 1] if at + 1 < len(marks[n]) else ends[lane][n]) for n in (0, 1)]
+                self.replace.append((spans[0], spans[1], data, lane))
+            if (self.replace or len(self._marks) > 1) and self.draft.keep:
+                # rows returned with show_values (the draft kept the first ones checked): rendered again, in order
                 kept, first_seen = [], set()
                 objects = index.report_objects()
                 for _oid, head, vals in objects:

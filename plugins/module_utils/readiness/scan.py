@@ -14,9 +14,11 @@ python-ldap's asynchronous paged search: result3 takes the messages one at a tim
 (waiting without the GIL, decoding in C), and the request for the next page is sent the moment the
 page's cookie is in, before the page is handed over. The pages go to the part's PageBuffer, which
 never makes the fetch thread wait: a few pages in memory, the rest in an unlinked temporary file.
-The main thread applies the rules (rules.RuleEngine) to the parts in a fixed order - the
-first part of the first search, then the next - while the DCs produce the next pages: the report
-does not depend on which DC or part answered first, and memory stays bounded. A failed search (DC
+The main thread applies the rules (rules.RuleEngine) to the pages as they arrive, from the part with
+the most pages waiting, so that it never waits for one part while another's pages pile up. Each
+part is a lane of the engine: its objects take index ids and report rows of the part's own (see
+RuleEngine.lane), so the report keeps the plan's order - the first part of the first search, then the
+next - and does not depend on which DC or part answered first; memory stays bounded. A failed search (DC
 stopped, timeout) stops the scan with the DC's name and the cause.
 """
 
@@ -363,19 +365,38 @@ class PageBuffer:
             self.done = True
             self.state.cond.notify_all()
 
+    def waiting(self):
+        return len(self.memory) + len(self.on_disk)
+
+    def take(self):
+        """The oldest page (the caller holds the condition and saw waiting() > 0)."""
+        if self.memory:
+            return self.memory.popleft()
+        return self.spill.read(self.on_disk.popleft())
+
     def get(self):
         """The next page; None when the part is complete. Raises ScanFailed when any part failed."""
-        with self.state.cond:
-            while True:
-                if self.state.failure is not None:
-                    raise self.state.failure
-                if self.memory:
-                    return self.memory.popleft()
-                if self.on_disk:
-                    return self.spill.read(self.on_disk.popleft())
-                if self.done:
-                    return None
-                self.state.cond.wait()
+        return next_page(self.state, [self])[1]
+
+
+def next_page(state, buffers):
+    """(lane, page): the next page of the part (buffers[lane]) that has the most pages waiting - its memory
+    fills first, so checking it keeps pages out of the spill - the first such part on a tie; (None, None) when
+    every part is complete. Waits for a page. Raises ScanFailed when any part failed."""
+    with state.cond:
+        while True:
+            if state.failure is not None:
+                raise state.failure
+            lane, most = None, 0
+            for number, buffer in enumerate(buffers):
+                count = buffer.waiting()
+                if count > most:
+                    lane, most = number, count
+            if lane is not None:
+                return lane, buffers[lane].take()
+            if all(buffer.done for buffer in buffers):
+                return None, None
+            state.cond.wait()
 
 
 class _ScanState:
@@ -475,7 +496,8 @@ def run(scan_plan, engine, params, progress=None, new_spill=MemorySpill):
     """Stream every search of the plan through the engine. Raises LdapError when a search fails.
 
     Every part of every search runs in a fetch thread of its own (one connection each); this thread
-    checks the pages part by part, in the plan's order, and calls progress() after every page.
+    checks the pages as they arrive and calls progress() after every page. Each part is a lane of the
+    engine (RuleEngine.lane): its objects take the part's place in the report, the plan's order.
     new_spill() makes the store of the pages a part holds beyond MEMORY_PAGES (SpillFile over an
     unlinked temporary file in the module; MemorySpill in tests).
     """
@@ -501,18 +523,22 @@ def run(scan_plan, engine, params, progress=None, new_spill=MemorySpill):
     try:
         for _task, _buffer, thread in work:
             thread.start()
-        for task, buffer, _thread in work:
-            while True:
-                page = buffer.get()
-                if page is None:
-                    break
-                count = 0
-                for dn, entry in page:
-                    if dn is not None:  # None: a continuation reference (another partition)
-                        process(dn, entry)
-                        count += 1
-                task.objects += count
-                progress()
+        buffers = [buffer for _task, buffer, _thread in work]
+        current = 0
+        while True:
+            lane, page = next_page(state, buffers)
+            if page is None:
+                break
+            if lane != current:
+                engine.lane(lane)
+                current = lane
+            count = 0
+            for dn, entry in page:
+                if dn is not None:  # None: a continuation reference (another partition)
+                    process(dn, entry)
+                    count += 1
+            work[lane][0].objects += count
+            progress()
     except ScanFailed as failed:
         raise describe_failure(failed.task, failed.exc, params) from None
     finally:

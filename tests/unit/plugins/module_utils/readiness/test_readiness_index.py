@@ -206,3 +206,24 @@ def test_a_draft_needs_a_new_index():
     engine = rr.RuleEngine(TLDS, None, index=index, draft=Writer())
     with pytest.raises(ValueError, match="a draft needs a new index"):
         engine.process(*user("B", G[2], "y@contoso.com"))
+
+
+def test_lanes_give_each_part_its_place_and_a_delta_adds_after_them(tmp_path):
+    """Objects added in lanes 1, 0, 1 take ids from their lane's range: the index's order (the report's) is
+    lane 0's objects, then lane 1's, whatever order they came in. A delta adds new objects after all lanes and
+    cannot take lanes."""
+    index = vindex.ValueIndex.create(str(tmp_path), "scan")
+    engine = rr.RuleEngine(TLDS, None, index=index)
+    for lane, (cn, guid) in [(1, ("C", G[3])), (0, ("A", G[1])), (1, ("D", G[4])), (0, ("B", G[2]))]:
+        engine.lane(lane)
+        engine.process(*user(cn, guid, "same@contoso.com"))
+    engine.finish()
+    assert [(oid, head[0].split(",")[0]) for oid, head, _vals in index.report_objects()] == [
+        (1, "CN=A"), (2, "CN=B"), (vindex.LANE_IDS + 1, "CN=C"), (vindex.LANE_IDS + 2, "CN=D")]
+    index.set_meta({"format": str(vindex.INDEX_FORMAT)})
+    index.commit()
+    delta = vindex.ValueIndex.load(str(tmp_path), "scan")
+    assert delta.add(G[5], "CN=E,OU=T,DC=corp", 9, None, "user", vindex.STATUS_CHECKED, None) == vindex.LANE_IDS + 3
+    with pytest.raises(ValueError, match="lanes are for the parts of a full scan"):
+        delta.lane(1)
+    delta.discard()

@@ -291,3 +291,46 @@ def test_an_objects_rows_are_the_text_json_dumps_gives(tmp_path, head):
     assert written == "".join(",\n  " + json.dumps(report.row_dict(head, row), ensure_ascii=False, separators=(",", ":"))
                               for row in rows)
     writer.abort()
+
+
+def _lane_rows(writer, lane, names):
+    writer.lane(lane)
+    spans = []
+    for name in names:
+        start = writer.mark()
+        writer.rows(("CN=%s,OU=T" % name, "user", 1, None), [("mail", name + "@x.test", ("top_level_domain",), None,
+                                                                "edit")])
+        spans.append((start, writer.mark()))
+    return spans
+
+
+@pytest.mark.parametrize("replace_in", [None, 0, 1])
+@pytest.mark.parametrize("lane0_rows", [True, False])
+def test_lanes_are_joined_in_their_order_with_their_replaced_ranges(tmp_path, replace_in, lane0_rows):
+    """Rows written to lanes 0, 1 and 2 in any order read as if written in lane order; a replaced range
+    lands in its lane; lane 0 grows in place unless one of its ranges is replaced; lane files leave nothing."""
+    writer = report.ReportWriter(str(tmp_path), "scan", {})
+    spans = {2: _lane_rows(writer, 2, ["e", "f"]), 0: _lane_rows(writer, 0, ["a", "b"] if lane0_rows else []),
+             1: _lane_rows(writer, 1, ["c", "d"])}
+    assert writer.ends()[1] == spans[1][-1][1]
+    expected = ["a", "b", "c", "d", "e", "f"] if lane0_rows else ["c", "d", "e", "f"]
+    replace = []
+    if replace_in is not None and spans[replace_in]:
+        (csv_start, json_start), (csv_end, json_end) = spans[replace_in][1]
+        new = writer.capture(lambda rows: rows(("CN=new,OU=T", "user", 2, None),
+                                               [("mail", "new@x.test", ("duplicate",), None, "complete")]))
+        replace.append(((csv_start, csv_end), (json_start, json_end), new, replace_in))
+        expected[expected.index("b" if replace_in == 0 else "d")] = "new"
+    paths = writer.commit({"summary": {}}, replace)
+    data = json.load(open(paths["json"], encoding="utf-8"))
+    assert [row["value"].split("@")[0] for row in data["rows"]] == expected
+    with open(paths["csv"], encoding="utf-8", newline="") as handle:
+        assert [row[3].split("@")[0] for row in list(csv.reader(handle))[1:]] == expected
+    assert sorted(os.listdir(tmp_path)) == ["scan.csv", "scan.json"]
+
+
+def test_lanes_of_an_aborted_scan_leave_nothing(tmp_path):
+    writer = report.ReportWriter(str(tmp_path), "scan", {})
+    _lane_rows(writer, 1, ["a"])
+    writer.abort()
+    assert os.listdir(tmp_path) == []

@@ -10,6 +10,7 @@ tests/integration/test_directory_readiness.py.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import threading
@@ -21,6 +22,8 @@ from ldap.controls import SimplePagedResultsControl
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
 from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.readiness import index as vindex
+from ansible_collections.ems.enable.plugins.module_utils.readiness import report
 from ansible_collections.ems.enable.plugins.module_utils.readiness import rules as rr
 from ansible_collections.ems.enable.plugins.module_utils.readiness import scan
 
@@ -274,3 +277,40 @@ def test_a_part_that_cannot_connect_fails_the_scan_with_the_cause():
     assert str(err.value).startswith(
         "The scan of DC=corp,DC=example,DC=com on 127.0.0.1:636 failed after ")
     assert "objects: cannot connect: connection refused (DC down or port 636 closed). No report" in str(err.value)
+
+
+def _report_of(tmp_path, name, the_plan, keep=0):
+    """A full scan as the module runs it: rows written as read (a draft), a new index on disk; returns the
+    report files' bytes, the rows kept for show_values and the lanes in the order the engine was given them."""
+    writer = report.ReportWriter(str(tmp_path), name, {"tool": "test"})
+    writer.keep = keep
+    index = vindex.ValueIndex.create(str(tmp_path), name)
+    eng = rr.RuleEngine(ad_facts.routable_tlds(), writer.row, index=index, draft=writer, rows=writer.rows)
+    lanes = []
+    switch = eng.lane
+    eng.lane = lambda number: (lanes.append(number), switch(number))
+    scan.run(the_plan, eng, dict(PARAMS, page_size=4))
+    summary = eng.finish()
+    index.commit()
+    paths = writer.commit({"summary": summary}, eng.replace)
+    with open(paths["csv"], "rb") as csv_file, open(paths["json"], "rb") as json_file:
+        return csv_file.read(), json_file.read(), writer.kept, lanes
+
+
+def test_parts_checked_as_their_pages_arrive_write_the_report_of_one_search(tmp_path, monkeypatch):
+    """Each part is a lane: its pages are checked as they arrive, its objects keep the part's place (index ids,
+    report rows), so the files are byte for byte those of one search, duplicates across parts included."""
+    monkeypatch.setattr(scan, "CONNECT_DELAY", 0)  # the parts' pages arrive together
+    entries = _mixed_entries("corp", 240)
+    one_csv, one_json, one_kept, lanes = _report_of(tmp_path, "one", plan_of(("corp", PagedDirectory(entries))),
+                                                    keep=7)
+    assert lanes == [] and one_csv.count(b"\r\n") > 40 and b"duplicate" in one_csv
+    assert json.loads(one_json)["rows"][:7] == one_kept
+    interleaved = 0
+    for run in range(6):
+        the_plan = plan_of(("corp", PagedDirectory(entries, jitter=0.002)), parallel=3)
+        split_csv, split_json, kept, lanes = _report_of(tmp_path, "split%d" % run, the_plan, keep=7)
+        assert (split_csv, split_json) == (one_csv, one_json), run
+        assert kept == one_kept
+        interleaved += any(later < earlier for earlier, later in zip(lanes, lanes[1:]))
+    assert interleaved  # a part's page was checked before the end of an earlier part, at least once
