@@ -298,8 +298,8 @@ def _lane_rows(writer, lane, names):
     spans = []
     for name in names:
         start = writer.mark()
-        writer.rows(("CN=%s,OU=T" % name, "user", 1, None), [("mail", name + "@x.test", ("top_level_domain",), None,
-                                                                "edit")])
+        row = ("mail", name + "@x.test", ("top_level_domain",), None, "edit")
+        writer.rows(("CN=%s,OU=T" % name, "user", 1, None), [row])
         spans.append((start, writer.mark()))
     return spans
 
