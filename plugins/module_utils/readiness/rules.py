@@ -250,12 +250,12 @@ class RuleEngine:
     # ---- building the rules from the table -------------------------------------------------
     def _step(self, spec):
         check = spec["check"]
-        # Rules/Shared/StringMaxLengthRule.cs (.NET length: UTF-16 code units). The checks run for every value
-        # read: each is one closure, without a further call when the value passes.
+        # The checks run for every value read: the commonest are one closure each, without a further call.
         if check == "length":
             limit = spec["max"]
 
             def length(value):
+                # Rules/Shared/StringMaxLengthRule.cs (.NET length: UTF-16 code units)
                 if len(value) > limit or (not value.isascii() and utf16_len(value) > limit):
                     return LENGTH, utf16_cut(value, limit), 0
                 return None
