@@ -82,8 +82,9 @@ options:
       - Searches per domain (or search base) read at once, each over an equal range of C(uSNCreated), an
         indexed attribute, and on a connection of its own. A DC answers one search on one core; two or more
         let a DC with several cores answer faster. V(1) reads each domain in one search, as IdFix does.
-      - The report does not depend on it - the parts are checked in order, the pages that arrive early wait
-        in a temporary file in O(output_dir).
+      - The report does not depend on it - the parts' pages are checked as they arrive and each part's rows
+        take that part's place in the report; pages that arrive faster than they are checked wait in a
+        temporary file in O(output_dir).
     type: int
     default: 2
   ignore:
@@ -146,8 +147,9 @@ notes:
     uses Unicode lower case.
   - A DC that stops during the scan fails the task, naming the DC and the search; no report is published, and the
     index of the last good scan stays.
-  - Report rows are in the order the scan read the objects (then IdFix's rule order); the first holder of a
-    duplicated value is the first read, as in IdFix. A delta re-scan keeps each changed object's place.
+  - Report rows are in the order each search read the objects, its parts one after another (then IdFix's rule
+    order); the first holder of a duplicated value is the first in that order, as in IdFix (the first read).
+    A delta re-scan keeps each changed object's place.
 seealso:
   - module: ems.enable.ad_forest_info
   - name: IdFix (microsoft/idfix)

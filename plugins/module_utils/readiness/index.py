@@ -9,8 +9,9 @@ a delta re-scan starts from (meta: the DC, its invocationId and highestCommitted
 fingerprint of the rules and options). Nothing of it is kept in memory: duplicates are found by SQL
 (GROUP BY over an index) once the scan is complete, so memory stays flat whatever the directory's size.
 
-The report rows are in the order the scan read the objects (the index's object ids), then IdFix's rule
-order, then the value's order in its attribute; a delta re-scan keeps each changed object's id (its place
+The report rows are in the order the scan read the objects (the index's object ids: a full scan's parts
+each take ids from a range of their own, see lane()), then IdFix's rule order, then the value's order in
+its attribute; a delta re-scan keeps each changed object's id (its place
 in the report) and adds new objects at the end. The first holder of a duplicated value (the one reported
 once more with the duplicate error alone) is the first in that order, as in IdFix (the first read).
 
