@@ -30,6 +30,7 @@ import base64
 import csv
 import json
 import os
+import re
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
 from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
@@ -114,42 +115,133 @@ def _csv_rows(path):
                    _csv_unquote(record.get("suggested_value") or "") or None, record.get("usn_changed") or None)
 
 
-def _json_rows(path):
+_JSON_CHUNK = 1 << 20
+_JSON_VALUE_MAX = 64 << 20  # one row (or top-level value) larger than this is not a readiness report's
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+class _JsonStream:
+    """A JSON document read in chunks: values are decoded one at a time (json's raw_decode), so a report of
+    a million objects (0.9 GB) is never held whole."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self.buffer = ""
+        self.at = 0
+        self.eof = False
+        self.decoder = json.JSONDecoder()
+
+    def _more(self):
+        if self.eof:
+            return False
+        chunk = self.handle.read(_JSON_CHUNK)
+        self.buffer = self.buffer[self.at:] + chunk
+        self.at = 0
+        self.eof = not chunk
+        return bool(chunk)
+
+    def char(self):
+        """The next character that is not white space ("" at the end), not consumed."""
+        while True:
+            self.at = _JSON_SPACE.match(self.buffer, self.at).end()
+            if self.at < len(self.buffer) or not self._more():
+                return self.buffer[self.at:self.at + 1]
+
+    def expect(self, chars):
+        got = self.char()
+        if not got or got not in chars:
+            raise ValueError("expected %s at character %d of this part, found %r" % (
+                " or ".join(repr(c) for c in chars), self.at, got or "the end"))
+        self.at += 1
+        return got
+
+    def value(self):
+        self.char()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.buffer, self.at)
+                if end < len(self.buffer) or self.eof:  # a number or literal at the end may go on
+                    self.at = end
+                    return value
+            except ValueError:
+                if self.eof:
+                    raise
+            if len(self.buffer) - self.at > _JSON_VALUE_MAX:
+                raise ValueError("a value larger than %d MB" % (_JSON_VALUE_MAX >> 20))
+            self._more()
+
+
+def _json_items(handle):
+    """("key", name, value) for each top-level key of a JSON object but rows, ("row", record) for each
+    element of its rows array, in the file's order."""
+    stream = _JsonStream(handle)
+    stream.expect("{")
+    if stream.char() == "}":
+        stream.at += 1
+        return
+    while True:
+        name = stream.value()
+        if not isinstance(name, str):
+            raise ValueError("a key is not a string")
+        stream.expect(":")
+        if name == "rows" and stream.char() == "[":
+            stream.at += 1
+            if stream.char() == "]":
+                stream.at += 1
+            else:
+                while True:
+                    yield "row", stream.value()
+                    if stream.expect(",]") == "]":
+                        break
+            yield "key", name, []
+        else:
+            yield "key", name, stream.value()
+        if stream.expect(",}") == "}":
+            break
+    if stream.char():
+        raise ValueError("data after the end of the object")
+
+
+def _json_rows(path, meta):
+    """The rows of a JSON report, streamed; meta: filled with its other top-level keys (searches: the DCs
+    read). The file-level checks come with its last key ("complete" is written after the rows)."""
     try:
         with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
+            index = 0
+            for item in _json_items(handle):
+                if item[0] == "key":
+                    meta[item[1]] = item[2]
+                    if item[1] == "rows" and meta.get("format", report.REPORT_FORMAT) != report.REPORT_FORMAT:
+                        break
+                    continue
+                index += 1
+                record = item[1]
+                if not isinstance(record, dict):
+                    raise _input("decisions_file: row %d: not an object." % index)
+                for field in ("dn", "attribute", "value", "decision", "new_value", "suggested_value"):
+                    if record.get(field) is not None and not isinstance(record[field], str):
+                        raise _input("decisions_file: row %d: field %s: must be a string." % (index, field))
+                yield ("row %d" % index, record.get("dn"), record.get("attribute"), [record.get("value") or None],
+                       record.get("decision"), record.get("new_value") or None, record.get("suggested_value") or None,
+                       record.get("usn_changed"))
     except ValueError as exc:
         raise _input("decisions_file: %s is not valid JSON: %s." % (path, exc)) from None
-    if not isinstance(data, dict) or data.get("format") != report.REPORT_FORMAT or not isinstance(data.get("rows"), list):
+    if meta.get("format") != report.REPORT_FORMAT or not isinstance(meta.get("rows"), list):
         raise _input("decisions_file: %s is not a directory readiness report (format %s with rows)." % (
             path, report.REPORT_FORMAT))
-    if data.get("complete") is not True:
+    if meta.get("complete") is not True:
         raise _input("decisions_file: %s is not a complete scan (no \"complete\": true)." % path)
-    for index, record in enumerate(data["rows"], 1):
-        if not isinstance(record, dict):
-            raise _input("decisions_file: row %d: not an object." % index)
-        for field in ("dn", "attribute", "value", "decision", "new_value", "suggested_value"):
-            if record.get(field) is not None and not isinstance(record[field], str):
-                raise _input("decisions_file: row %d: field %s: must be a string." % (index, field))
-        yield ("row %d" % index, record.get("dn"), record.get("attribute"), [record.get("value") or None],
-               record.get("decision"), record.get("new_value") or None, record.get("suggested_value") or None,
-               record.get("usn_changed"))
 
 
-def scanned_dcs(path):
-    """The DCs a JSON report's scan read (its searches); empty for a CSV (no room for them)."""
-    if not path.lower().endswith(".json"):
-        return set()
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
-        return set()
-    return {str(s.get("server") or "").lower() for s in data.get("searches") or [] if isinstance(s, dict)} - {""}
+def scanned_dcs(meta):
+    """The DCs a JSON report's scan read (its searches, from _json_rows' meta); empty for a CSV."""
+    return {str(s.get("server") or "").lower() for s in meta.get("searches") or [] if isinstance(s, dict)} - {""}
 
 
-def read_decisions(path):
-    """Checked rows of the decisions file (rows without a decision are counted, not returned)."""
+def read_decisions(path, meta=None):
+    """Checked rows of the decisions file (rows without a decision are counted, not returned), read as a
+    stream: memory grows with the decided rows, not with the report. meta: filled with a JSON report's
+    top-level keys other than rows."""
     if not path or not os.path.isfile(path):
         raise _input("decisions_file: %s is not a file." % path,
                      "Give the CSV or JSON report of ems.enable.directory_readiness with a decision per row.")
@@ -157,10 +249,14 @@ def read_decisions(path):
     if not lower.endswith((".csv", ".json")):
         raise _input("decisions_file: %s: give a .csv or .json report." % path)
     lc.check_requirements()
+    records = _csv_rows(path) if lower.endswith(".csv") else _json_rows(path, {} if meta is None else meta)
     try:
-        records = list((_csv_rows if lower.endswith(".csv") else _json_rows)(path))
+        return _checked_rows(records)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise _input("decisions_file: cannot read %s: %s." % (path, exc)) from None
+
+
+def _checked_rows(records):
     rows, undecided, seen = [], 0, {}
     for where, dn, attribute, values, decision, new_value, suggested, usn in records:
         decision = (decision or "").strip().lower()
@@ -463,8 +559,9 @@ def run_directory_remediation(params, check_mode=False):
     undo_path = params["undo_file"]
     scanned_on = None
     if params["mode"] == "apply":
-        rows, undecided = read_decisions(params["decisions_file"])
-        scanned_on = scanned_dcs(params["decisions_file"])
+        meta = {}
+        rows, undecided = read_decisions(params["decisions_file"], meta)
+        scanned_on = scanned_dcs(meta)
         parent = os.path.dirname(os.path.abspath(undo_path))
         if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
             raise _input("undo_file: the directory %s does not exist or is not writable." % parent)

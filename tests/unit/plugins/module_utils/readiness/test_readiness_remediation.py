@@ -7,6 +7,7 @@ import io
 import json
 import os
 import stat
+import tracemalloc
 
 import ldap
 import pytest
@@ -217,3 +218,65 @@ def test_an_object_changed_since_the_scan_is_a_conflict_on_the_scans_dc_only(tmp
     assert result["warnings"] == ["decisions_file: uSNChanged not compared (USNs are per DC): the scan read "
                                   "dc2.corp.example.com, this run writes to dc1.corp.example.com; each value is "
                                   "compared."]
+
+
+@pytest.mark.parametrize("indent", [None, 1, 4])
+@pytest.mark.parametrize("complete_first", [False, True])
+def test_a_json_report_is_read_as_a_stream_in_any_layout(tmp_path, monkeypatch, indent, complete_first):
+    """Rows as json.load reads them, whatever the layout (a reviewer's tool may re-indent the file or sort
+    its keys), chunks cut anywhere (7 characters: inside strings, escapes, numbers and literals)."""
+    monkeypatch.setattr(rem, "_JSON_CHUNK", 7)
+    rows = [row("mail", "a%d\\u00e9\"@b.com" % n, "edit" if n % 2 else "", "n%d@contoso.com" % n,
+                dn="CN=U%d,OU=T,DC=corp,DC=example,DC=com" % n) for n in range(40)]
+    for n, record in enumerate(rows):
+        record["usn_changed"] = 10 ** 12 + n
+    data = {"format": report.REPORT_FORMAT, "rows": rows, "complete": True, "searches": [{"server": "DC1.x"}]}
+    if complete_first:
+        data = dict(sorted(data.items()))
+    path = tmp_path / "scan.json"
+    path.write_text(json.dumps(data, indent=indent), encoding="utf-8")
+    meta = {}
+    decided, undecided = rem.read_decisions(str(path), meta)
+    assert undecided == 20 and [r.values for r in decided] == [[r["value"]] for r in rows if r["decision"]]
+    assert [r.usn for r in decided] == [r["usn_changed"] for r in rows if r["decision"]]
+    assert rem.scanned_dcs(meta) == {"dc1.x"}
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"format": "%s", "rows": [{"dn": 1' % report.REPORT_FORMAT, "is not valid JSON"),
+    ('{"format": "%s", "rows": [{}] "complete": true}' % report.REPORT_FORMAT, "is not valid JSON"),
+    ('{"format": "%s", "rows": [], "complete": true} []' % report.REPORT_FORMAT, "is not valid JSON"),
+    ('{"format": "%s", "rows": 5, "complete": true}' % report.REPORT_FORMAT, "is not a directory readiness report"),
+    ('{"format": "other", "rows": [], "complete": true}', "is not a directory readiness report"),
+    ('{"format": "%s", "rows": [7], "complete": true}' % report.REPORT_FORMAT, "row 1: not an object"),
+    ('[]', "is not valid JSON"),
+])
+def test_a_broken_json_report_is_one_line(tmp_path, text, message):
+    path = tmp_path / "scan.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(lc.LdapError, match=message) as err:
+        rem.read_decisions(str(path))
+    assert err.value.kind == "input" and "\n" not in str(err.value)
+
+
+def test_reading_a_large_report_holds_the_decided_rows_not_the_report(tmp_path):
+    """100,000 rows (about 30 MB of JSON), 2 decided: the reader's peak Python memory stays a few MB (json.load
+    of the same file takes over 100 MB)."""
+    path = tmp_path / "scan.json"
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write('{"format": "%s", "rows": [' % report.REPORT_FORMAT)
+        for n in range(100000):
+            decision = "edit" if n in (5, 99999) else ""
+            record = dict(row("proxyAddresses", "smtp:user%06d@contoso.test" % n, decision, "u%d@contoso.com" % n),
+                          dn="CN=User %06d,OU=Users,DC=corp,DC=example,DC=com" % n, usn_changed=n)
+            handle.write((",\n  " if n else "\n  ") + json.dumps(record))
+        handle.write('\n ],\n "complete": true\n}\n')
+    assert os.path.getsize(path) > 25 << 20
+    tracemalloc.start()
+    try:
+        decided, undecided = rem.read_decisions(str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert (len(decided), undecided) == (2, 99998)
+    assert peak < 8 << 20, peak
