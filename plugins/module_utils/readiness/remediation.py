@@ -122,12 +122,14 @@ _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 class _JsonStream:
     """A JSON document read in chunks: values are decoded one at a time (json's raw_decode), so a report of
-    a million objects (0.9 GB) is never held whole."""
+    a million objects (0.9 GB) is never held whole. Hand-written because the standard library has no
+    streaming JSON parser; ijson (PyPI) would replace it, at the cost of one more controller requirement."""
 
     def __init__(self, handle):
         self.handle = handle
         self.buffer = ""
         self.at = 0
+        self.base = 0  # characters of the file before the buffer (positions in errors are the file's)
         self.eof = False
         self.decoder = json.JSONDecoder()
 
@@ -135,6 +137,7 @@ class _JsonStream:
         if self.eof:
             return False
         chunk = self.handle.read(_JSON_CHUNK)
+        self.base += self.at
         self.buffer = self.buffer[self.at:] + chunk
         self.at = 0
         self.eof = not chunk
@@ -150,8 +153,8 @@ class _JsonStream:
     def expect(self, chars):
         got = self.char()
         if not got or got not in chars:
-            raise ValueError("expected %s at character %d of this part, found %r" % (
-                " or ".join(repr(c) for c in chars), self.at, got or "the end"))
+            raise ValueError("expected %s at character %d, found %r" % (
+                " or ".join(repr(c) for c in chars), self.base + self.at, got or "the end"))
         self.at += 1
         return got
 
@@ -163,9 +166,9 @@ class _JsonStream:
                 if end < len(self.buffer) or self.eof:  # a number or literal at the end may go on
                     self.at = end
                     return value
-            except ValueError:
+            except json.JSONDecodeError as exc:
                 if self.eof:
-                    raise
+                    raise ValueError("%s at character %d" % (exc.msg, self.base + exc.pos)) from None
             if len(self.buffer) - self.at > _JSON_VALUE_MAX:
                 raise ValueError("a value larger than %d MB" % (_JSON_VALUE_MAX >> 20))
             self._more()

@@ -28,6 +28,7 @@ CSV_COLUMNS = ("dn", "object_class", "attribute", "value", "errors", "suggested_
                "when_changed")
 OPTIONAL_COLUMNS = ("usn_changed", "when_changed")  # reports of earlier versions lack them
 REPORT_FORMAT = "ems.enable.directory_readiness/1"
+ROWS_END = "\n ],\n"  # where the JSON report's rows end; the trailer's keys (scan_type first) follow
 DEFAULT_PREFIX = "directory-readiness-"  # default report name: directory-readiness-<forest>
 # Spreadsheet formula injection (OWASP "CSV injection"): a cell starting with one of these is
 # prefixed with ' in the CSV (the JSON keeps the exact value).
@@ -247,13 +248,13 @@ class ReportWriter:
 
     def commit(self, trailer, replace=()):
         """Finish both files and rename them to their final names. replace: ((CSV start, CSV end), (JSON
-        start, JSON end), (CSV bytes, JSON bytes)[, lane]) in lane and offset order - row ranges rewritten."""
+        start, JSON end), (CSV bytes, JSON bytes), lane) in lane and offset order - row ranges rewritten."""
         text = json.dumps(dict(trailer, complete=True), indent=1, ensure_ascii=False)
-        tail = "\n ],\n" + text[2:] + "\n"  # the trailer's keys follow "rows"
+        tail = ROWS_END + text[2:] + "\n"  # the trailer's keys follow "rows"
         for number, kind in enumerate(("csv", "json")):
             ranges = [[] for _pair in self._lanes]
             for spans in replace:
-                ranges[spans[3] if len(spans) > 3 else 0].append((spans[number], spans[2][number]))
+                ranges[spans[3]].append((spans[number], spans[2][number]))
             if len(self._lanes) == 1 and not ranges[0]:  # nothing to join or replace: finished in place
                 if kind == "json":
                     self._files[kind].write(tail)

@@ -240,7 +240,6 @@ class RuleEngine:
         self.draft = draft
         self.replace = []  # a draft's rewritten row ranges, for ReportWriter.commit
         self._marks = {}  # lane -> per object of the lane, in id order: its rows' offsets (CSV, JSON; a draft)
-        self._lane = 0
         self._reset_counts()
         # per-entry state
         self._dn = self._cn = self._otype = None
@@ -535,15 +534,15 @@ class RuleEngine:
         self.index.lane(number)
         if self.draft is not None:
             self.draft.lane(number)
-        self._lane = number
 
     def _added(self, oid):
         """Record where the rows of a new object start (a draft); ids are 1, 2, ... of its lane in a new index."""
         if self.draft is not None:
-            marks = self._marks.get(self._lane)
+            lane, at = divmod(oid - 1, vindex.LANE_IDS)
+            marks = self._marks.get(lane)
             if marks is None:
-                marks = self._marks[self._lane] = (array.array("q"), array.array("q"))
-            if oid != self._lane * vindex.LANE_IDS + len(marks[0]) + 1:
+                marks = self._marks[lane] = (array.array("q"), array.array("q"))
+            if at != len(marks[0]):
                 raise ValueError("a draft needs a new index (object id %d after %d)" % (oid, len(marks[0])))
             csv_at, json_at = self.draft.mark()
             marks[0].append(csv_at)
