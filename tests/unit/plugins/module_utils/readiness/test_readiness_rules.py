@@ -445,3 +445,25 @@ def test_summary_counts():
                                    "domain_part": 0, "local_part": 0, "length": 0}
     assert summary["by_attribute"]["userPrincipalName"] == {"character": 1}
     json.dumps(summary)
+
+
+def test_check_alone_gives_what_a_new_engine_gives_for_one_object():
+    """RuleEngine.check_alone (directory_remediation's re-check of a changed value) against process() and finish()
+    of a new engine per object, which it replaces: errors, fixes, duplicates within the object (the same address
+    twice, with another prefix case), skipped objects, and one engine reused for all of them."""
+    objects = [
+        ("CN=Ann,OU=T", valid_user("Ann", mail="ann lee@contoso.com",
+                                   proxyAddresses=["SMTP:ann@contoso.com", "smtp:ANN@contoso.com", "x400:c=us"])),
+        ("CN=Bob,OU=T", valid_user("Bob", userPrincipalName="bob@contoso.local", sAMAccountName="b+o,b",
+                                   targetAddress="SMTP:bob@contoso.com", mailNickname="bob bob")),
+        ("CN=Cy,OU=T", valid_user("Cy", displayName=None, givenName="x" * 70)),
+        ("CN=svc$,OU=T", entry("svc$", mail="bad mail")),
+        ("CN=Di,OU=T", valid_user("Di")),
+    ]
+    alone = rr.RuleEngine(TLDS, None)
+    for dn, raw in objects:
+        scan = Scan().add(dn, raw)
+        expected = [(row["attribute"], row["value"], tuple(row["errors"])) for row in scan.rows]
+        assert alone.check_alone(dn, raw) == expected
+    assert alone.check_alone(*objects[0])[-1] == ("proxyAddresses", "smtp:ANN@contoso.com", ("duplicate",))
+    assert alone.check_alone(*objects[4]) == [] and alone.check_alone(*objects[3]) == []
