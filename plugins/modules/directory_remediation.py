@@ -17,14 +17,18 @@ description:
     that still fails is refused with the errors), and an LDAP search for another holder of the new value
     (mail, mailNickname, proxyAddresses, sAMAccountName, targetAddress, userPrincipalName; per attribute,
     case-insensitive) or another row of the file that writes it (refused as a duplicate).
-  - Optimistic concurrency on values - the report has no uSNChanged or whenChanged - a row is written only
-    when the attribute still holds the scanned value (for proxyAddresses, the value is still there), and each
+  - Optimistic concurrency - a row is written only when the attribute still holds the scanned value (for
+    proxyAddresses, the value is still there) and, on the DC the scan read, the object's uSNChanged is still the
+    scanned one (see the notes), and each
     write deletes that exact value and adds the new one in one request, so a value changed in between is
     left as it is and reported as a conflict. An object deleted since the scan is reported.
   - Before the first change, the undo LDIF O(undo_file) is written atomically (mode 0600) - applying it with
     C(ldapmodify -f) or with O(mode=undo) restores every touched value exactly.
   - Check mode (with C(--diff)) shows each object's before and after values and writes nothing. A second
     apply of the same file changes nothing. Never part of the read-only assess; runs on the controller.
+  - Memory does not grow with the decided rows - they and their plan are kept in a private temporary SQLite
+    database (deleted when the run ends), handled 1000 rows at a time in the file's order; the diff shows the
+    first 1000 objects (a warning gives the count; the undo LDIF holds every change).
 author:
   - ems.enable contributors (@ems-enable)
 extends_documentation_fragment:
@@ -50,8 +54,8 @@ options:
     required: true
   show_values:
     description:
-      - Return RV(rows), the outcome of each decided row with its DN. DNs are personal data; by default the result
-        holds counts only (RV(summary)).
+      - Return RV(rows), the outcome of each decided row with its DN (the first 1000 rows; RV(rows_truncated) says
+        when there are more). DNs are personal data; by default the result holds counts only (RV(summary)).
     type: bool
     default: false
 notes:
@@ -107,6 +111,15 @@ rows:
   returned: when O(show_values=true)
   type: list
   elements: dict
+rows_truncated:
+  description: Whether more rows were decided than RV(rows) lists (1000).
+  returned: when O(show_values=true)
+  type: bool
+performance:
+  description: Wall and CPU seconds of the run and the peak resident memory of the module's process.
+  returned: success
+  type: dict
+  sample: {seconds: 4.2, cpu_seconds: 1.9, peak_rss_mb: 41.3}
 undo_file:
   description: The undo LDIF written by this apply.
   returned: when something changed

@@ -13,7 +13,6 @@ import errno
 import fnmatch
 import json
 import re
-import resource
 import time
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
@@ -26,7 +25,6 @@ from ansible_collections.ems.enable.plugins.module_utils.readiness import scan
 
 DEFAULT_PAGE_SIZE = 1000  # IdFix's page size (Rules/RuleCollection.cs); AD's MaxPageSize default
 DEFAULT_PARALLEL = 2  # parts per search (uSNCreated ranges) read at once; 1 = one search, as IdFix
-SHOW_VALUES_LIMIT = 1000  # rows returned in the task result with show_values=true
 
 READINESS_SPEC = dict(
     lc.LDAP_ARGUMENT_SPEC,
@@ -135,18 +133,6 @@ def _pattern(text):
 
 def _dn(text, option):
     return lc.check_dn(text, option)
-
-
-def peak_rss_mb():
-    """Peak resident memory of this process (VmHWM; getrusage as a fallback)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024.0, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
 
 
 def _options(params, the_plan):
@@ -272,7 +258,7 @@ def run_directory_readiness(params, check_mode=False):
             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         }
         writer = report.ReportWriter(params["output_dir"], name, header)
-        writer.keep = SHOW_VALUES_LIMIT if params["show_values"] else 0
+        writer.keep = report.SHOW_VALUES_LIMIT if params["show_values"] else 0
         removed, deletions = 0, None
         with contextlib.ExitStack() as spills:
             def new_spill():
@@ -308,7 +294,7 @@ def run_directory_readiness(params, check_mode=False):
             "seconds": round(elapsed, 2),
             "objects_per_second": round(read / elapsed, 1) if elapsed > 0 else None,
             "cpu_seconds": round(time.process_time() - cpu, 2),
-            "peak_rss_mb": peak_rss_mb(),
+            "peak_rss_mb": report.peak_rss_mb(),
         }
         scan_info = {"scan_type": scan_type, "scan_reason": reason, "objects_read": read, "objects_removed": removed,
                      "deletions_found_by": deletions}

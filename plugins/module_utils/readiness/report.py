@@ -19,6 +19,7 @@ import json
 import json.encoder
 import errno
 import os
+import resource
 import shutil
 import tempfile
 
@@ -30,9 +31,22 @@ OPTIONAL_COLUMNS = ("usn_changed", "when_changed")  # reports of earlier version
 REPORT_FORMAT = "ems.enable.directory_readiness/1"
 ROWS_END = "\n ],\n"  # where the JSON report's rows end; the trailer's keys (scan_type first) follow
 DEFAULT_PREFIX = "directory-readiness-"  # default report name: directory-readiness-<forest>
+SHOW_VALUES_LIMIT = 1000  # rows (and diff objects) in a task result with show_values=true; the files hold all
 # Spreadsheet formula injection (OWASP "CSV injection"): a cell starting with one of these is
 # prefixed with ' in the CSV (the JSON keeps the exact value).
 _FORMULA_CHARS = "=+-@\t\r"
+
+
+def peak_rss_mb():
+    """Peak resident memory of this process (VmHWM; getrusage as a fallback)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024.0, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
 
 
 def check_output_dir(path):

@@ -128,7 +128,8 @@ def test_csv_undoes_the_formula_quote_and_counts_undecided(tmp_path):
         (ANN, "user", "mail", "'=x@contoso.com", "character", "x@contoso.com", "edit", "edit", ""),
         (ANN, "user", "givenName", "G", "length", "", "edit", "", ""),
     ])
-    rows, undecided = rem.read_decisions(path)
+    store, undecided = rem.read_decisions(path)
+    rows = list(store)
     assert undecided == 1 and len(rows) == 1
     assert rows[0].values == ["=x@contoso.com", "'=x@contoso.com"] and rows[0].new_value == "x@contoso.com"
     assert rows[0].where == "line 2"
@@ -181,15 +182,15 @@ def test_plan_apply_undo_and_second_apply(tmp_path, monkeypatch):
 def test_undo_ldif_encodes_unsafe_values_and_parses_back(tmp_path):
     r = rem.Row("row 1", "CN=M\u00fcller," + BASE, "displayName", [" lead"], "edit", "M\u00fcller", None)
     r.before, r.after = " lead", "M\u00fcller"
-    text = rem.undo_ldif([r])
+    text = "".join(rem.undo_ldif([r]))
     assert "displayName:: " in text and "dn:: " in text
     path = tmp_path / "u.ldif"
     path.write_text(text, encoding="utf-8")
-    (back,) = rem.read_undo(str(path))
+    (back,) = list(rem.read_undo(str(path)))
     assert back.dn == r.dn and back.values == ["M\u00fcller"] and back.new_value == " lead"
-    parser = rem._UndoParser(io.BytesIO(text.encode()))
-    parser.parse_change_records()
-    assert len(parser.records) == 1
+    store = rem.RowStore()
+    rem._UndoParser(io.BytesIO(text.encode()), store, "u.ldif").parse_change_records()
+    assert len(store) == 1
 
 
 def test_an_object_changed_since_the_scan_is_a_conflict_on_the_scans_dc_only(tmp_path, monkeypatch):
@@ -237,6 +238,7 @@ def test_a_json_report_is_read_as_a_stream_in_any_layout(tmp_path, monkeypatch, 
     path.write_text(json.dumps(data, indent=indent), encoding="utf-8")
     meta = {}
     decided, undecided = rem.read_decisions(str(path), meta)
+    decided = list(decided)
     assert undecided == 20 and [r.values for r in decided] == [[r["value"]] for r in rows if r["decision"]]
     assert [r.usn for r in decided] == [r["usn_changed"] for r in rows if r["decision"]]
     assert rem.scanned_dcs(meta) == {"dc1.x"}
@@ -280,3 +282,135 @@ def test_reading_a_large_report_holds_the_decided_rows_not_the_report(tmp_path):
         tracemalloc.stop()
     assert (len(decided), undecided) == (2, 99998)
     assert peak < 8 << 20, peak
+
+
+def test_an_object_whose_rows_are_in_several_batches_sees_its_earlier_changes(tmp_path, monkeypatch):
+    """Rows are planned in batches, only a batch's objects kept in memory: a later batch reads the object again and
+    replays the changes planned for it (here: with batches of one row, the second proxyAddresses row is checked
+    without the value the first removes). The same statuses and diff as one batch."""
+    monkeypatch.setattr(lc, "validate_params", lambda p: [])
+    seen = []
+    check = rem._rule_errors
+
+    def recording(engine, dn, entry, attribute, value, others):
+        seen.append((dn, attribute, value, sorted(others)))
+        return check(engine, dn, entry, attribute, value, others)
+
+    monkeypatch.setattr(rem, "_rule_errors", recording)
+    path = write_json(tmp_path, [
+        row("proxyAddresses", "smtp:sp ace@contoso.com", "remove"),
+        row("mail", "taken@contoso.com", "remove", dn=BOB),
+        row("proxyAddresses", "SMTP:ann@contoso.com", "edit", "SMTP:ann.lee@contoso.com"),
+    ])
+    params = {"server": ["dc1"], "transport": "ldaps", "auth": "simple", "username": "u", "password": "p",
+              "ca_file": None, "validate_certs": True, "timeout": 5, "allow_cleartext": False, "port": None,
+              "mode": "apply", "decisions_file": path, "undo_file": str(tmp_path / "undo.ldif"), "show_values": True}
+    results = []
+    for batch in (rem.BATCH, 1):
+        monkeypatch.setattr(rem, "BATCH", batch)
+        del seen[:]
+        monkeypatch.setattr(lc, "connect", lambda params: FakeConn(directory()))
+        result = rem.run_directory_remediation(params, check_mode=True)
+        results.append((result["rows"], result["diff"], list(seen)))
+    assert results[0] == results[1]
+    assert results[1][2][2] == (ANN, "proxyAddresses", "SMTP:ann.lee@contoso.com", [])
+    assert [r["status"] for r in results[1][0]] == ["change", "change", "change"]
+
+
+class LazyConn(FakeConn):
+    """A stand-in DC of generated users (entries made from the DN, nothing stored), to measure the module's memory."""
+
+    def __init__(self):
+        super().__init__({})
+        self.written = 0
+
+    def read_entry(self, dn, attrs=None, scope=None):
+        n = dn.split(",", 1)[0][len("CN=u"):]
+        return {"cn": [b"u" + n.encode()], "objectClass": [b"top", b"person", b"user"],
+                "sAMAccountName": [b"u" + n.encode()], "mail": [("u%s@contoso.local" % n).encode()],
+                "proxyAddresses": [("SMTP:u%s@contoso.local" % n).encode()]}
+
+    def search(self, base, flt, attrs, scope=None, page_size=1000):
+        return iter(())
+
+    def modify_ext_s(self, dn, mods):
+        self.written += 1
+
+
+def plan_peak(tmp_path, users, monkeypatch):
+    tmp_path.mkdir(exist_ok=True)
+    path = tmp_path / ("scan%d.json" % users)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write('{"format": "%s", "rows": [' % report.REPORT_FORMAT)
+        for n in range(users):
+            dn = "CN=u%07d,OU=T,%s" % (n, BASE)
+            address = "u%07d@contoso.local" % n
+            for attribute, value in (("mail", address), ("proxyAddresses", "SMTP:" + address)):
+                record = row(attribute, value, "edit", value.replace(".local", ".com"), dn=dn)
+                handle.write(("," if n or attribute != "mail" else "") + json.dumps(record))
+        handle.write('], "complete": true}')
+    conn = LazyConn()
+    monkeypatch.setattr(lc, "connect", lambda params: conn)
+    params = {"server": ["dc1"], "transport": "ldaps", "auth": "simple", "username": "u", "password": "p",
+              "ca_file": None, "validate_certs": True, "timeout": 5, "allow_cleartext": False, "port": None,
+              "mode": "apply", "decisions_file": str(path), "undo_file": str(tmp_path / ("undo%d.ldif" % users)),
+              "show_values": True}
+    tracemalloc.start()
+    try:
+        result = rem.run_directory_remediation(params)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result["summary"]["changed"] == 2 * users and conn.written == 2 * users
+    return peak, result
+
+
+def test_apply_holds_a_batch_not_the_rows(tmp_path, monkeypatch):
+    """Every row decided: the Python memory of a whole apply (read, plan, undo LDIF, writes, result) does not grow
+    with the rows (the plan is in the store; the result's rows and diff stop at SHOW_VALUES_LIMIT, with a count)."""
+    monkeypatch.setattr(lc, "validate_params", lambda p: [])
+    limit = 100  # (1000) smaller batches, caps and read chunks (1 MB), to see growth beyond them in a few seconds
+    monkeypatch.setattr(rem, "BATCH", limit)
+    monkeypatch.setattr(rem, "_JSON_CHUNK", 1 << 14)
+    monkeypatch.setattr(report, "SHOW_VALUES_LIMIT", limit)
+    plan_peak(tmp_path / "warm", 300, monkeypatch)  # caches filled once per process (patterns, TLDs)
+    small = plan_peak(tmp_path, 300, monkeypatch)[0]
+    large, result = plan_peak(tmp_path, 1200, monkeypatch)
+    assert large < small * 1.2, (small, large)
+    assert len(result["rows"]) == limit and result["rows_truncated"] and len(result["diff"]) == limit
+    assert result["warnings"] == ["diff: the first %d of the 1200 objects changed; the undo LDIF holds every change "
+                                  "(to review a whole diff, split the decisions file)." % limit]
+    with open(tmp_path / "undo1200.ldif", encoding="utf-8") as handle:
+        assert sum(line.startswith("dn: ") for line in handle) == 2400
+
+
+def test_a_change_the_dc_refuses_is_reported_and_left_out_of_the_undo(tmp_path, monkeypatch):
+    """The DC refuses the second write (a constraint): its row is failed with the DC's words, the run fails with
+    one line, the other changes are made and the undo LDIF is rewritten with exactly those."""
+    entries = directory()
+    conn = FakeConn(entries)
+    write = conn.modify_ext_s
+
+    def refusing(dn, mods):
+        if dn == BOB:
+            raise ldap.CONSTRAINT_VIOLATION({"desc": "Constraint violation", "info": "0000202F: policy"})
+        return write(dn, mods)
+
+    conn.modify_ext_s = refusing
+    monkeypatch.setattr(lc, "connect", lambda params: conn)
+    monkeypatch.setattr(lc, "validate_params", lambda p: [])
+    undo = tmp_path / "undo.ldif"
+    path = write_json(tmp_path, [
+        row("userPrincipalName", "ann lee@corp.example.com", "edit", "annlee@corp.example.com"),
+        row("mail", "taken@contoso.com", "edit", "bob@contoso.com", dn=BOB),
+        row("proxyAddresses", "smtp:sp ace@contoso.com", "remove"),
+    ])
+    params = {"server": ["dc1"], "transport": "ldaps", "auth": "simple", "username": "u", "password": "p",
+              "ca_file": None, "validate_certs": True, "timeout": 5, "allow_cleartext": False, "port": None,
+              "mode": "apply", "decisions_file": path, "undo_file": str(undo), "show_values": True}
+    result = rem.run_directory_remediation(params)
+    assert [r["status"] for r in result["rows"]] == ["changed", "failed", "changed"]
+    assert result["rows"][1]["reason"] == "the DC refused the change: Constraint violation (0000202F: policy)"
+    assert result["failed"] and result["msg"] == (
+        "1 change refused by dc1.corp.example.com (see rows); 2 made, undo LDIF %s." % undo)
+    assert [r.dn for r in rem.read_undo(str(undo))] == [ANN, ANN]
