@@ -357,7 +357,10 @@ def _json_rows(path, meta):
 
 def scanned_dcs(meta):
     """The DCs a JSON report's scan read (its searches, from _json_rows' meta); empty for a CSV."""
-    return {str(s.get("server") or "").lower() for s in meta.get("searches") or [] if isinstance(s, dict)} - {""}
+    searches = meta.get("searches")
+    if not isinstance(searches, list):
+        return set()
+    return {str(s.get("server") or "").lower() for s in searches if isinstance(s, dict)} - {""}
 
 
 def read_decisions(path, meta=None):
@@ -384,6 +387,14 @@ def read_decisions(path, meta=None):
     return store, undecided
 
 
+def _encodable(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _checked_rows(records, store):
     undecided = 0
     for where, dn, attribute, values, decision, new_value, suggested, usn in records:
@@ -391,6 +402,11 @@ def _checked_rows(records, store):
         if not decision:
             undecided += 1
             continue
+        for field, texts in (("dn", [dn]), ("value", values), ("new_value", [new_value]),
+                             ("suggested_value", [suggested])):
+            if any(text is not None and not _encodable(text) for text in texts):
+                raise _input("decisions_file: %s: field %s: not valid Unicode (a lone surrogate escape such as "
+                             "\\ud800)." % (where, field))
         if decision not in DECISIONS:
             raise _input("decisions_file: %s: field decision: %r is not one of %s (or empty: not decided)." % (
                 where, decision, ", ".join(DECISIONS)))
@@ -417,9 +433,11 @@ def _checked_rows(records, store):
         if usn is not None:
             try:
                 usn = int(usn)
-            except (TypeError, ValueError):
-                raise _input("decisions_file: %s: field usn_changed: %r is not a number (the scan's uSNChanged)."
-                             % (where, usn)) from None
+                if not 0 <= usn < 1 << 63:
+                    raise ValueError(usn)
+            except (TypeError, ValueError, OverflowError):
+                raise _input("decisions_file: %s: field usn_changed: %r is not a uSNChanged (a number from 0 to "
+                             "2^63-1, as the scan wrote it)." % (where, usn)) from None
         if decision == "remove" and values == [None]:
             raise _input("decisions_file: %s: field decision: remove, but the row has no value." % where)
         if decision not in ("skip", "complete"):
@@ -662,17 +680,18 @@ def read_undo(path):
 
 def _diff(store, limit):
     """Before and after per object, in the file's order: the first `limit` objects (and how many there are)."""
-    by_dn = {}
+    by_dn = {}  # the DN in lower case (as the store counts objects) -> (the DN as first written, before, after)
     for row in store.rows(("change", "changed")):
-        if row.dn not in by_dn and len(by_dn) >= limit:
+        key = row.dn.lower()
+        if key not in by_dn and len(by_dn) >= limit:
             continue
-        before, after = by_dn.setdefault(row.dn, ([], []))
+        _dn, before, after = by_dn.setdefault(key, (row.dn, [], []))
         if row.before is not None:
             before.append("%s: %s" % (row.attribute, row.before))
         if row.after is not None:
             after.append("%s: %s" % (row.attribute, row.after))
     diff = [{"before_header": dn, "after_header": dn, "before": "\n".join(b) + "\n", "after": "\n".join(a) + "\n"}
-            for dn, (b, a) in by_dn.items()]
+            for dn, b, a in by_dn.values()]
     return diff, (store.objects(("change", "changed")) if len(by_dn) >= limit else len(by_dn))
 
 
@@ -714,14 +733,18 @@ def _apply(conn, store, undo_path, apply):
     todo = store.counts().get("change", 0)
     if apply:
         write_atomically(undo_path, undo_ldif(store.rows(("change",), reverse=True)))
-    done = 0
+    done, saved = 0, True
     try:
         for batch in store.batches(("change",)):
             for row in batch:
                 done += _write(conn, row, swap(row.attribute, row.before, row.after))
-                store.save([row])
+                try:
+                    store.save([row])
+                except sqlite3.Error:
+                    saved = False  # the store may lack this change: keep the undo LDIF of every planned one
+                    raise
     finally:  # also when the connection is lost: the undo LDIF holds exactly what was changed
-        if apply and done != todo:
+        if apply and saved and done != todo:
             write_atomically(undo_path, undo_ldif(store.rows(("changed",), reverse=True)))
 
 
@@ -740,15 +763,23 @@ def run_directory_remediation(params, check_mode=False):
         if os.path.islink(undo_path) or (os.path.exists(undo_path) and not os.path.isfile(undo_path)):
             raise _input("undo_file: %s is a symbolic link or not a regular file." % undo_path,
                          "Give a new file name for the undo LDIF of this apply.")
-        meta = {}
-        store, undecided = read_decisions(params["decisions_file"], meta)
-        scanned_on = scanned_dcs(meta)
-    else:
-        store, undecided = read_undo(undo_path), 0
     try:
-        result = _run(params, check_mode, store, undecided, scanned_on, warnings)
-    finally:
-        store.close()
+        if apply:
+            meta = {}
+            store, undecided = read_decisions(params["decisions_file"], meta)
+            scanned_on = scanned_dcs(meta)
+        else:
+            store, undecided = read_undo(undo_path), 0
+        try:
+            result = _run(params, check_mode, store, undecided, scanned_on, warnings)
+        finally:
+            store.close()
+    except sqlite3.Error as exc:  # the store's temporary file: a full or unwritable temporary directory
+        raise lc.LdapError(
+            "the run's temporary database failed: %s." % exc,
+            "Free space in the temporary directory (TMPDIR, else /var/tmp) and run again: changes already made are "
+            "already_applied, and the undo LDIF holds them (a record of a change not made is left alone by "
+            "mode=undo).") from None
     result["performance"] = {"seconds": round(time.monotonic() - started, 2),
                              "cpu_seconds": round(time.process_time() - cpu, 2), "peak_rss_mb": report.peak_rss_mb()}
     return result
@@ -807,7 +838,8 @@ def _run(params, check_mode, store, undecided, scanned_on, warnings):
         result["failed"] = True
         result["msg"] = "%s change%s refused by %s (%s); %s made, undo LDIF %s." % (
             summary["failed"], "" if summary["failed"] == 1 else "s", conn.server,
-            "see rows" if params.get("show_values") else "show_values=true lists the rows", summary["changed"],
+            ("see rows" + (" (the first %d)" % limit if result.get("rows_truncated") else "")) if params.get(
+                "show_values") else "show_values=true lists the rows", summary["changed"],
             undo_path)
     return result
 

@@ -414,3 +414,65 @@ def test_a_change_the_dc_refuses_is_reported_and_left_out_of_the_undo(tmp_path, 
     assert result["failed"] and result["msg"] == (
         "1 change refused by dc1.corp.example.com (see rows); 2 made, undo LDIF %s." % undo)
     assert [r.dn for r in rem.read_undo(str(undo))] == [ANN, ANN]
+
+
+@pytest.mark.parametrize("record, field", [
+    (row("proxyAddresses", "smtp:x@contoso.com", "skip", suggested="x\ud800"), "suggested_value"),
+    (row("proxyAddresses", "smtp:\ud800@contoso.com", "remove"), "value"),
+    (dict(row("mail", "a@b.com", "remove"), usn_changed=10 ** 20), "usn_changed"),
+    (dict(row("mail", "a@b.com", "remove"), usn_changed=float("inf")), "usn_changed"),
+    (dict(row("mail", "a@b.com", "remove"), usn_changed=-1), "usn_changed"),
+])
+def test_values_the_store_cannot_hold_are_refused_by_row_and_field(tmp_path, record, field):
+    """JSON can carry lone surrogates and numbers SQLite cannot store: one line naming the row, not a traceback."""
+    with pytest.raises(lc.LdapError) as err:
+        rem.read_decisions(write_json(tmp_path, [record]))
+    assert err.value.kind == "input" and "row 1: field %s:" % field in str(err.value)
+
+
+def test_a_report_whose_searches_are_not_a_list_names_no_dc():
+    assert rem.scanned_dcs({"searches": 5}) == set() and rem.scanned_dcs({}) == set()
+
+
+def test_a_store_failure_while_writing_keeps_the_whole_undo_ldif(tmp_path, monkeypatch):
+    """The temporary database fails (a full disk) after a write: the undo LDIF written before the first change
+    (every planned change) is kept - the store may lack the change just made - and the error is one line."""
+    entries = directory()
+    conn = FakeConn(entries)
+    monkeypatch.setattr(lc, "connect", lambda params: conn)
+    monkeypatch.setattr(lc, "validate_params", lambda p: [])
+    save = rem.RowStore.save
+
+    def failing(store, rows):
+        if rows and rows[0].status == "changed":
+            raise rem.sqlite3.OperationalError("database or disk is full")
+        return save(store, rows)
+
+    monkeypatch.setattr(rem.RowStore, "save", failing)
+    undo = tmp_path / "undo.ldif"
+    path = write_json(tmp_path, [
+        row("userPrincipalName", "ann lee@corp.example.com", "edit", "annlee@corp.example.com"),
+        row("proxyAddresses", "smtp:sp ace@contoso.com", "remove"),
+    ])
+    params = {"server": ["dc1"], "transport": "ldaps", "auth": "simple", "username": "u", "password": "p",
+              "ca_file": None, "validate_certs": True, "timeout": 5, "allow_cleartext": False, "port": None,
+              "mode": "apply", "decisions_file": path, "undo_file": str(undo), "show_values": False}
+    with pytest.raises(lc.LdapError, match="temporary database failed: database or disk is full") as err:
+        rem.run_directory_remediation(params)
+    assert "\n" not in str(err.value) and len(conn.writes) == 1
+    assert [(r.attribute, r.values) for r in rem.read_undo(str(undo))] == [
+        ("proxyAddresses", [None]), ("userPrincipalName", ["annlee@corp.example.com"])]
+
+
+def test_one_object_spelled_in_two_cases_is_one_diff_object(tmp_path, monkeypatch):
+    monkeypatch.setattr(lc, "validate_params", lambda p: [])
+    monkeypatch.setattr(lc, "connect", lambda params: FakeConn(directory()))
+    path = write_json(tmp_path, [
+        row("userPrincipalName", "ann lee@corp.example.com", "edit", "annlee@corp.example.com"),
+        row("proxyAddresses", "smtp:sp ace@contoso.com", "remove", dn=ANN.upper()),
+    ])
+    params = {"server": ["dc1"], "transport": "ldaps", "auth": "simple", "username": "u", "password": "p",
+              "ca_file": None, "validate_certs": True, "timeout": 5, "allow_cleartext": False, "port": None,
+              "mode": "apply", "decisions_file": path, "undo_file": str(tmp_path / "u.ldif"), "show_values": False}
+    result = rem.run_directory_remediation(params, check_mode=True)
+    assert [d["before_header"] for d in result["diff"]] == [ANN] and result["warnings"] == []
