@@ -60,7 +60,9 @@ def two_domains(lab, tmp_path_factory):
         for right in (RDC, RDC_ALL):
             samba_tool(dc, "dsacl", "set", "--objectdn=" + other.base_dn, "--sddl=(OA;;CR;%s;;%s)" % (right, sid))
     bundle = ca_bundle(tmp_path_factory.mktemp("ca"), home, other)
-    deadline = time.monotonic() + 180
+    # Samba sends dc2 a replication notice seconds after a change; a notice missed under load leaves the change
+    # to dc2's periodic pull (dreplsrv:periodic_interval, 300 s by default): 180 s was too short once (CI run)
+    deadline = time.monotonic() + 360
     for dc in other.dcs:  # every corp DC the locator may pick must know the reader
         while True:
             proc = lab.run(["ldapwhoami", "-x", "-H", "ldaps://" + dc.fqdn, "-D", upn, "-w", PASSWORD % tag],
