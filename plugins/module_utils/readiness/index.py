@@ -93,6 +93,18 @@ def _copy_nofollow(source, fd):
         os.close(src)
 
 
+def open_db(path, cache_kb=CACHE_KB):
+    """A SQLite connection to a file a failed run discards whole - the scan's index (built under a temporary
+    name), directory_remediation's store ("": SQLite's own temporary file): no journal, no sync, sorts in
+    temporary files, a page cache of at most cache_kb."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA temp_store=FILE")
+    db.execute("PRAGMA cache_size=-%d" % cache_kb)
+    return db
+
+
 class ValueIndex:
     """The index of one scan. path=None: in memory (rule checks of one entry, unit tests).
 
@@ -103,12 +115,7 @@ class ValueIndex:
     def __init__(self, path=None, final=None, fresh=True):
         self.path = path
         self.final = final
-        self.db = sqlite3.connect(path or ":memory:", isolation_level=None, check_same_thread=False)
-        db = self.db
-        db.execute("PRAGMA journal_mode=OFF")  # a temporary file: a failed run discards it whole
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("PRAGMA temp_store=FILE")
-        db.execute("PRAGMA cache_size=-%d" % CACHE_KB)
+        self.db = db = open_db(path or ":memory:")
         if fresh:
             for statement in _SCHEMA + _EARLY_INDEXES:
                 db.execute(statement)

@@ -41,6 +41,7 @@ import time
 
 from ansible_collections.ems.enable.plugins.module_utils.ad import facts as ad_facts
 from ansible_collections.ems.enable.plugins.module_utils.ad import ldap_client as lc
+from ansible_collections.ems.enable.plugins.module_utils.readiness import index as vindex
 from ansible_collections.ems.enable.plugins.module_utils.readiness import report
 from ansible_collections.ems.enable.plugins.module_utils.readiness import rules
 from ansible_collections.ems.enable.plugins.module_utils.private_file import write_atomically
@@ -114,11 +115,7 @@ class RowStore:
     _COLUMNS = "id, wh, dn, attribute, vals, decision, new_value, suggested, usn, status, reason, before, after"
 
     def __init__(self):
-        db = self.db = sqlite3.connect("", isolation_level=None)
-        db.execute("PRAGMA journal_mode=OFF")  # a temporary database: a failed run discards it whole
-        db.execute("PRAGMA synchronous=OFF")
-        db.execute("PRAGMA temp_store=FILE")
-        db.execute("PRAGMA cache_size=-%d" % _STORE_CACHE_KB)
+        db = self.db = vindex.open_db("", _STORE_CACHE_KB)
         db.execute("CREATE TABLE rows (id INTEGER PRIMARY KEY, wh TEXT, dn TEXT, dnkey TEXT, attribute TEXT, "
                    "vals TEXT, decision TEXT, new_value TEXT, suggested TEXT, usn INTEGER, status TEXT, reason TEXT, "
                    "before TEXT, after TEXT)")
@@ -133,8 +130,7 @@ class RowStore:
         return self.count
 
     def __iter__(self):
-        for batch in self.batches():
-            yield from batch
+        return self.rows()
 
     def add(self, row):
         self.count += 1
@@ -577,8 +573,7 @@ def _plan_row(conn, store, row, entries, attrs, engine, bases, compare_usn):
         row.reason = "the %s value still fails IdFix's rules: %s" % (
             "new" if target is not None else "remaining", ", ".join(errors))
         return
-    if target is not None and row.attribute in ("mail", "mailNickname", "proxyAddresses", "sAMAccountName",
-                                                "targetAddress", "userPrincipalName"):
+    if target is not None and row.attribute in rules.DUPLICATE_ATTRIBUTES:
         claim = "\0".join(("new", row.attribute, target.lower()))
         earlier = store.holder(claim)
         if earlier:

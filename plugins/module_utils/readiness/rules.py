@@ -97,6 +97,9 @@ SKIP_REASONS = (
 # kinds of a bit set, in IdFix's order; precomputed for every combination
 _BITS_TO_KINDS = {bits: tuple(kind for kind, bit in _KINDS if bits & bit) for bits in range(256)}
 _DUPLICATE_CHECKS = ("duplicate", "duplicate_sam")  # compared across the directory once the scan is complete
+# the attributes a duplicate rule compares (any of a rule's step lists), e.g. for directory_remediation's holder search
+DUPLICATE_ATTRIBUTES = frozenset(rule["attribute"] for rule in TABLE["rules"] if any(
+    spec["check"] in _DUPLICATE_CHECKS for key, specs in rule.items() if key.endswith("steps") for spec in specs))
 _ACTIONS = ("edit", "complete", "remove")
 
 
